@@ -10,3 +10,4 @@
 pub mod credential;
 pub mod jsonld;
 pub mod qr;
+pub mod rdf;
