@@ -9,5 +9,10 @@
 
 pub mod credential;
 pub mod jsonld;
+pub mod keys;
+pub mod proof;
 pub mod qr;
 pub mod rdf;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sign;
+pub mod verify;

@@ -44,7 +44,7 @@ impl Default for CanonOptions {
 }
 
 /// Errors of [`canonicalize`].
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CanonError {
     /// The dataset needs more N-degree hash steps than allowed.

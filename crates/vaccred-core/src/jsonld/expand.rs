@@ -1,0 +1,483 @@
+//! Expansion of a compacted JSON-LD document straight into RDF quads.
+//!
+//! This follows the JSON-LD 1.1 Expansion and Deserialize JSON-LD to RDF algorithms as
+//! jsonld.js 2.0.2 implements them, for node objects, value objects and lists in the default
+//! graph.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::context::{
+    ActiveContext, Apply, Container, TermDefinition, TypeMapping, is_absolute_iri,
+};
+use super::number::{XSD_BOOLEAN, number_literal};
+use super::{JsonLdError, Processor};
+use crate::rdf::{Literal, Quad, RDF_LANG_STRING, RDF_TYPE, Term, XSD_STRING};
+
+const MAX_DEPTH: usize = 32;
+const RDF_FIRST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first";
+const RDF_REST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest";
+const RDF_NIL: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil";
+
+pub(super) fn document_to_rdf(
+    processor: &Processor,
+    document: &Value,
+) -> Result<Vec<Quad>, JsonLdError> {
+    let Value::Object(root) = document else {
+        return Err(JsonLdError::Unsupported(
+            "a document that is not a JSON object".into(),
+        ));
+    };
+    object_to_rdf(processor, root)
+}
+
+pub(super) fn object_to_rdf(
+    processor: &Processor,
+    root: &Map<String, Value>,
+) -> Result<Vec<Quad>, JsonLdError> {
+    let context = match root.get("@context") {
+        Some(local) => processor.root_context(local)?,
+        None => Arc::new(ActiveContext::default()),
+    };
+    let mut builder = Builder {
+        processor,
+        quads: Vec::new(),
+        seen: HashSet::new(),
+        blank_labels: HashMap::new(),
+        next_blank: 0,
+    };
+    builder.node(&context, None, root, true, 0)?;
+    Ok(builder.quads)
+}
+
+struct Builder<'p> {
+    processor: &'p Processor,
+    quads: Vec<Quad>,
+    seen: HashSet<Quad>,
+    /// Blank node labels written in the document, mapped to generated labels.
+    blank_labels: HashMap<String, String>,
+    next_blank: usize,
+}
+
+/// A node reference: an IRI or blank node, or `None` when the identifier is relative (such
+/// nodes and every triple that mentions them are left out, as jsonld.js does).
+type NodeRef = Option<Term>;
+
+impl Builder<'_> {
+    fn fresh_blank(&mut self) -> Term {
+        let label = format!("b{}", self.next_blank);
+        self.next_blank += 1;
+        Term::Blank(label)
+    }
+
+    fn named_blank(&mut self, label: &str) -> Term {
+        if let Some(existing) = self.blank_labels.get(label) {
+            return Term::Blank(existing.clone());
+        }
+        let Term::Blank(fresh) = self.fresh_blank() else {
+            unreachable!("fresh_blank returns a blank node")
+        };
+        self.blank_labels.insert(label.to_owned(), fresh.clone());
+        Term::Blank(fresh)
+    }
+
+    fn reference(&mut self, iri: &str) -> NodeRef {
+        if let Some(label) = iri.strip_prefix("_:") {
+            Some(self.named_blank(label))
+        } else if is_absolute_iri(iri) {
+            Some(Term::Iri(iri.to_owned()))
+        } else {
+            None
+        }
+    }
+
+    fn emit(&mut self, subject: &NodeRef, predicate: &str, object: Term) {
+        let Some(subject) = subject else { return };
+        if predicate.starts_with("_:") {
+            return;
+        }
+        let quad = Quad {
+            subject: subject.clone(),
+            predicate: Term::Iri(predicate.to_owned()),
+            object,
+            graph: None,
+        };
+        if self.seen.insert(quad.clone()) {
+            self.quads.push(quad);
+        }
+    }
+
+    /// Converts a node object; returns its reference.
+    fn node(
+        &mut self,
+        active: &Arc<ActiveContext>,
+        property: Option<(&ActiveContext, &TermDefinition)>,
+        map: &Map<String, Value>,
+        root: bool,
+        depth: usize,
+    ) -> Result<NodeRef, JsonLdError> {
+        if depth > MAX_DEPTH {
+            return Err(JsonLdError::TooDeep(MAX_DEPTH));
+        }
+        let context = self.node_context(active, property, map, root)?;
+        let (context, type_context) = self.apply_type_scopes(&context, map)?;
+        let subject = self.subject(&context, map)?;
+        for (key, value) in map {
+            if key == "@context" {
+                continue;
+            }
+            let expanded = context
+                .expand_iri(key, true)
+                .filter(|iri| super::context::is_keyword(iri) || is_absolute_iri(iri))
+                .ok_or_else(|| JsonLdError::UndefinedTerm(key.clone()))?;
+            match expanded.as_str() {
+                "@id" => {}
+                "@type" => self.types(&type_context, &subject, key, value)?,
+                keyword if keyword.starts_with('@') => {
+                    return Err(JsonLdError::Unsupported(format!(
+                        "{keyword} in a node object"
+                    )));
+                }
+                _ => {
+                    let definition = context.terms.get(key).cloned();
+                    let objects =
+                        self.values(&context, key, definition.as_deref(), value, depth)?;
+                    for object in objects {
+                        self.emit(&subject, &expanded, object);
+                    }
+                }
+            }
+        }
+        Ok(subject)
+    }
+
+    /// Steps 7–9 of the expansion algorithm: revert a type-scoped context, then apply the
+    /// property-scoped context and an embedded `@context`.
+    fn node_context(
+        &mut self,
+        active: &Arc<ActiveContext>,
+        property: Option<(&ActiveContext, &TermDefinition)>,
+        map: &Map<String, Value>,
+        root: bool,
+    ) -> Result<Arc<ActiveContext>, JsonLdError> {
+        let mut context = active.clone();
+        let only_id = map.len() == 1
+            && map
+                .keys()
+                .all(|k| active.expand_iri(k, true).as_deref() == Some("@id"));
+        if let (Some(previous), false) = (&active.previous, only_id) {
+            context = previous.clone();
+        }
+        if let Some((source, definition)) = property {
+            if let Some(scoped) = &definition.context {
+                let apply = Apply {
+                    override_protected: true,
+                    propagate: true,
+                };
+                context = self
+                    .processor
+                    .apply_scoped(&context, source, scoped, apply)?;
+            }
+        }
+        if let (Some(local), false) = (map.get("@context"), root) {
+            let apply = Apply {
+                override_protected: false,
+                propagate: true,
+            };
+            let mut embedded = self.processor.process_context(&context, local, apply, 0)?;
+            embedded.cacheable = false;
+            context = Arc::new(embedded);
+        }
+        Ok(context)
+    }
+
+    /// Applies type-scoped contexts in lexicographic order of the node's types. Returns the
+    /// new context and the one in force before, under which the type values expand.
+    fn apply_type_scopes(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        map: &Map<String, Value>,
+    ) -> Result<(Arc<ActiveContext>, Arc<ActiveContext>), JsonLdError> {
+        let type_context = context.clone();
+        let mut type_keys: Vec<&String> = map
+            .keys()
+            .filter(|k| type_context.expand_iri(k, true).as_deref() == Some("@type"))
+            .collect();
+        type_keys.sort();
+        let mut result = context.clone();
+        for key in type_keys {
+            let mut names: Vec<&str> = match &map[key] {
+                Value::String(name) => vec![name],
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            names.sort_unstable();
+            for name in names {
+                let Some(definition) = type_context.terms.get(name) else {
+                    continue;
+                };
+                if let Some(scoped) = &definition.context {
+                    let apply = Apply {
+                        override_protected: false,
+                        propagate: false,
+                    };
+                    result = self
+                        .processor
+                        .apply_scoped(&result, &type_context, scoped, apply)?;
+                }
+            }
+        }
+        Ok((result, type_context))
+    }
+
+    fn subject(
+        &mut self,
+        context: &ActiveContext,
+        map: &Map<String, Value>,
+    ) -> Result<NodeRef, JsonLdError> {
+        for (key, value) in map {
+            if context.expand_iri(key, true).as_deref() != Some("@id") {
+                continue;
+            }
+            let Value::String(id) = value else {
+                return Err(invalid(key, "an @id must be a string"));
+            };
+            let iri = context.expand_iri(id, false).unwrap_or_default();
+            return Ok(self.reference(&iri));
+        }
+        Ok(Some(self.fresh_blank()))
+    }
+
+    fn types(
+        &mut self,
+        type_context: &ActiveContext,
+        subject: &NodeRef,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), JsonLdError> {
+        let names: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        for name in names {
+            let Value::String(name) = name else {
+                return Err(invalid(key, "@type values must be strings"));
+            };
+            let iri = type_context.expand_iri(name, true).unwrap_or_default();
+            if let Some(object) = self.reference(&iri) {
+                self.emit(subject, RDF_TYPE, object);
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts the value of one property to RDF objects.
+    fn values(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        key: &str,
+        definition: Option<&TermDefinition>,
+        value: &Value,
+        depth: usize,
+    ) -> Result<Vec<Term>, JsonLdError> {
+        let container = definition.map_or(Container::None, |d| d.container);
+        if container == Container::Graph {
+            return Err(JsonLdError::Unsupported(format!(
+                "the @graph container of {key:?}"
+            )));
+        }
+        if container == Container::List {
+            let items = match value {
+                Value::Array(items) => items.as_slice(),
+                Value::Null => return Ok(Vec::new()),
+                single => std::slice::from_ref(single),
+            };
+            return Ok(vec![self.list(context, key, definition, items, depth)?]);
+        }
+        let mut objects = Vec::new();
+        self.collect(context, key, definition, value, depth, &mut objects)?;
+        Ok(objects)
+    }
+
+    fn collect(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        key: &str,
+        definition: Option<&TermDefinition>,
+        value: &Value,
+        depth: usize,
+        out: &mut Vec<Term>,
+    ) -> Result<(), JsonLdError> {
+        match value {
+            Value::Array(items) => {
+                for item in items {
+                    self.collect(context, key, definition, item, depth + 1, out)?;
+                }
+            }
+            Value::Object(map) => {
+                if let Some(object) = self.object_value(context, key, definition, map, depth)? {
+                    out.push(object);
+                }
+            }
+            scalar => {
+                if let Some(object) = self.scalar(context, key, definition, scalar)? {
+                    out.push(object);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn object_value(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        key: &str,
+        definition: Option<&TermDefinition>,
+        map: &Map<String, Value>,
+        depth: usize,
+    ) -> Result<Option<Term>, JsonLdError> {
+        let keyword_of = |k: &str| context.expand_iri(k, true).unwrap_or_default();
+        if map.keys().any(|k| keyword_of(k) == "@value") {
+            return value_object(context, key, map);
+        }
+        if let Some((_, items)) = map.iter().find(|(k, _)| keyword_of(k) == "@list") {
+            let items = match items {
+                Value::Array(items) => items.as_slice(),
+                single => std::slice::from_ref(single),
+            };
+            return Ok(Some(self.list(context, key, definition, items, depth)?));
+        }
+        if let Some((_, items)) = map.iter().find(|(k, _)| keyword_of(k) == "@set") {
+            let mut objects = Vec::new();
+            self.collect(context, key, definition, items, depth + 1, &mut objects)?;
+            if objects.len() > 1 {
+                return Err(JsonLdError::Unsupported(format!(
+                    "@set objects inside {key:?}"
+                )));
+            }
+            return Ok(objects.pop());
+        }
+        let property = definition.map(|d| (context.as_ref(), d));
+        self.node(context, property, map, false, depth + 1)
+    }
+
+    fn scalar(
+        &mut self,
+        context: &ActiveContext,
+        key: &str,
+        definition: Option<&TermDefinition>,
+        value: &Value,
+    ) -> Result<Option<Term>, JsonLdError> {
+        let mapping = definition.and_then(|d| d.type_mapping.as_ref());
+        match (value, mapping) {
+            (Value::Null, _) => Ok(None),
+            (Value::String(text), Some(TypeMapping::Id)) => {
+                let iri = context.expand_iri(text, false).unwrap_or_default();
+                Ok(self.reference(&iri))
+            }
+            (Value::String(text), Some(TypeMapping::Vocab)) => {
+                let iri = context.expand_iri(text, true).unwrap_or_default();
+                Ok(self.reference(&iri))
+            }
+            (scalar, Some(TypeMapping::Datatype(datatype))) => {
+                literal(key, scalar, Some(datatype)).map(Some)
+            }
+            (scalar, _) => literal(key, scalar, None).map(Some),
+        }
+    }
+
+    fn list(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        key: &str,
+        definition: Option<&TermDefinition>,
+        items: &[Value],
+        depth: usize,
+    ) -> Result<Term, JsonLdError> {
+        let mut objects = Vec::new();
+        for item in items {
+            if item.is_array() {
+                return Err(JsonLdError::Unsupported(format!(
+                    "a list of lists in {key:?}"
+                )));
+            }
+            self.collect(context, key, definition, item, depth + 1, &mut objects)?;
+        }
+        let mut tail = Term::Iri(RDF_NIL.to_owned());
+        for object in objects.into_iter().rev() {
+            let node = Some(self.fresh_blank());
+            self.emit(&node, RDF_FIRST, object);
+            self.emit(&node, RDF_REST, tail);
+            tail = node.unwrap_or_else(|| Term::Iri(RDF_NIL.to_owned()));
+        }
+        Ok(tail)
+    }
+}
+
+fn invalid(key: &str, message: &str) -> JsonLdError {
+    JsonLdError::InvalidValue {
+        property: key.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn value_object(
+    context: &ActiveContext,
+    key: &str,
+    map: &Map<String, Value>,
+) -> Result<Option<Term>, JsonLdError> {
+    let mut value = None;
+    let mut datatype = None;
+    for (entry, entry_value) in map {
+        match context.expand_iri(entry, true).as_deref() {
+            Some("@value") => value = Some(entry_value),
+            Some("@type") => {
+                let Value::String(name) = entry_value else {
+                    return Err(invalid(key, "the @type of a value object must be a string"));
+                };
+                datatype = context.expand_iri(name, true);
+            }
+            _ => {
+                let message = format!("{entry} in a value object");
+                return Err(JsonLdError::Unsupported(message));
+            }
+        }
+    }
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(_) | Value::Object(_)) => {
+            Err(invalid(key, "@value must be a string, number or boolean"))
+        }
+        Some(scalar) => match datatype {
+            Some(datatype) if !is_absolute_iri(&datatype) => Err(invalid(
+                key,
+                "the @type of a value object must be an absolute IRI",
+            )),
+            datatype => literal(key, scalar, datatype.as_deref()).map(Some),
+        },
+    }
+}
+
+/// Converts a JSON scalar to an RDF literal as jsonld.js 2.0.2 `_objectToRDF` does.
+fn literal(key: &str, value: &Value, datatype: Option<&str>) -> Result<Term, JsonLdError> {
+    let literal = match value {
+        Value::Bool(flag) => Literal::typed(flag.to_string(), datatype.unwrap_or(XSD_BOOLEAN)),
+        Value::Number(number) => {
+            let float = number
+                .as_f64()
+                .ok_or_else(|| invalid(key, "number out of range"))?;
+            let (lexical, default) = number_literal(float, datatype);
+            Literal::typed(lexical, datatype.unwrap_or(default))
+        }
+        Value::String(text) => Literal::typed(text.clone(), datatype.unwrap_or(XSD_STRING)),
+        _ => return Err(invalid(key, "expected a scalar value")),
+    };
+    if literal.datatype == RDF_LANG_STRING {
+        return Err(JsonLdError::Unsupported(
+            "rdf:langString without a language".into(),
+        ));
+    }
+    Ok(Term::Literal(literal))
+}

@@ -1,0 +1,284 @@
+//! Offline verification of signed credentials, with a typed outcome.
+//!
+//! The outcome keeps "could not verify" (the input could not be read, or no trusted key or
+//! supported proof applies) apart from "invalid" (a trusted key's signature does not match,
+//! or the certificate is revoked or expired). Neither is ever a bare `bool`.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::jsonld::{JsonLdError, Processor};
+use crate::keys::{KeyId, TrustStore};
+use crate::proof::{ASSERTION_METHOD, Proof, ProofError, ProofType, signing_input};
+
+/// Why a credential could not be verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CouldNotVerify {
+    /// No QR code could be read from the image.
+    #[error("unreadable QR code: {0}")]
+    UnreadableQr(String),
+    /// The input is in none of the supported formats.
+    #[error("not a supported certificate format: {0}")]
+    UnsupportedFormat(String),
+    /// The payload is not a JSON object.
+    #[error("malformed credential JSON: {0}")]
+    MalformedJson(String),
+    /// The credential has no proof, or its proof is malformed.
+    #[error("{0}")]
+    Proof(ProofError),
+    /// The proof type is not supported.
+    #[error("unsupported proof type {0:?}")]
+    UnsupportedProofType(String),
+    /// No trusted key for the proof's `verificationMethod`.
+    #[error(
+        "no trusted {proof_type} key for verificationMethod {verification_method:?}; add the \
+         issuer's public key to the trust store"
+    )]
+    UntrustedKey {
+        /// The proof's `verificationMethod`.
+        verification_method: String,
+        /// The proof type, which decides the key type needed.
+        proof_type: ProofType,
+    },
+    /// The credential cannot be canonicalized (for example an undefined property).
+    #[error("the credential cannot be canonicalized: {0}")]
+    Canonicalization(JsonLdError),
+    /// The revocation status could not be checked.
+    #[error("the revocation status could not be checked: {0}")]
+    RevocationUnavailable(String),
+}
+
+/// Why a verified credential is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Invalid {
+    /// No trusted key's signature matches: the credential was altered or signed by another key.
+    #[error("the signature does not match the credential")]
+    BadSignature,
+    /// The proof's purpose is not `assertionMethod`.
+    #[error("the proof purpose {0:?} is not assertionMethod")]
+    WrongProofPurpose(String),
+    /// The issuer revoked the certificate.
+    #[error("the certificate was revoked{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Revoked {
+        /// The reason the issuer gave, if any.
+        reason: Option<String>,
+    },
+    /// The certificate's validity has ended.
+    #[error("the certificate expired on {0}")]
+    Expired(String),
+}
+
+/// A revocation status source, such as a downloaded revocation list or an online check.
+pub trait RevocationCheck {
+    /// Returns `Ok(Some(reason))` when revoked, `Ok(None)` when not, and `Err` with a
+    /// message when the status cannot be determined.
+    fn revoked(&self, credential: &Map<String, Value>) -> Result<Option<Option<String>>, String>;
+}
+
+/// Settings of a verification.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// Try every trusted key of the proof's type, whatever its id. Real DIVOC deployments
+    /// have signed with their own key while naming another DID as `verificationMethod`.
+    pub any_key: bool,
+    /// The current time for expiry checks; `None` skips them.
+    pub now: Option<OffsetDateTime>,
+    /// Also treat `evidence[].effectiveUntil` as an expiry date (DIVOC verifiers do not).
+    pub enforce_effective_until: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            any_key: false,
+            now: Some(OffsetDateTime::now_utc()),
+            enforce_effective_until: false,
+        }
+    }
+}
+
+/// The result of verifying a credential.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Authentic, not revoked, not expired.
+    Valid {
+        /// The credential.
+        credential: Map<String, Value>,
+        /// The trusted key whose signature matched (its id, if it has one).
+        key_id: Option<KeyId>,
+        /// The proof type.
+        proof_type: ProofType,
+    },
+    /// Verified and found invalid.
+    Invalid {
+        /// Why.
+        reason: Invalid,
+        /// The credential as read.
+        credential: Map<String, Value>,
+    },
+    /// Could not be verified.
+    CouldNotVerify {
+        /// Why.
+        reason: CouldNotVerify,
+        /// The credential, when it could be read.
+        credential: Option<Map<String, Value>>,
+    },
+}
+
+impl Outcome {
+    /// The credential, when it could be read.
+    pub fn credential(&self) -> Option<&Map<String, Value>> {
+        match self {
+            Outcome::Valid { credential, .. } | Outcome::Invalid { credential, .. } => {
+                Some(credential)
+            }
+            Outcome::CouldNotVerify { credential, .. } => credential.as_ref(),
+        }
+    }
+
+    /// Whether the credential is valid.
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Outcome::Valid { .. })
+    }
+}
+
+/// Verifies a credential given as JSON text.
+pub fn verify_json(
+    processor: &Processor,
+    trust: &TrustStore,
+    json: &[u8],
+    options: &VerifyOptions,
+    revocation: Option<&dyn RevocationCheck>,
+) -> Outcome {
+    match serde_json::from_slice::<Value>(json) {
+        Ok(Value::Object(credential)) => {
+            verify_credential(processor, trust, credential, options, revocation)
+        }
+        Ok(_) => could_not(
+            CouldNotVerify::MalformedJson("not a JSON object".into()),
+            None,
+        ),
+        Err(error) => could_not(CouldNotVerify::MalformedJson(error.to_string()), None),
+    }
+}
+
+fn could_not(reason: CouldNotVerify, credential: Option<Map<String, Value>>) -> Outcome {
+    Outcome::CouldNotVerify { reason, credential }
+}
+
+/// Verifies a parsed credential: its proof against the trust store, then its expiry and,
+/// when a source is given, its revocation status.
+pub fn verify_credential(
+    processor: &Processor,
+    trust: &TrustStore,
+    credential: Map<String, Value>,
+    options: &VerifyOptions,
+    revocation: Option<&dyn RevocationCheck>,
+) -> Outcome {
+    let proof = match credential.get("proof").map(Proof::parse) {
+        None => return could_not(CouldNotVerify::Proof(ProofError::Missing), Some(credential)),
+        Some(Err(ProofError::UnsupportedType(name))) => {
+            return could_not(CouldNotVerify::UnsupportedProofType(name), Some(credential));
+        }
+        Some(Err(error)) => return could_not(CouldNotVerify::Proof(error), Some(credential)),
+        Some(Ok(proof)) => proof,
+    };
+    let key_id = match check_signature(processor, trust, &credential, &proof, options.any_key) {
+        Ok(key_id) => key_id,
+        Err(Ok(reason)) => return Outcome::Invalid { reason, credential },
+        Err(Err(reason)) => return could_not(reason, Some(credential)),
+    };
+    if let Some(reason) = expiry(&credential, options) {
+        return Outcome::Invalid { reason, credential };
+    }
+    if let Some(check) = revocation {
+        match check.revoked(&credential) {
+            Ok(Some(reason)) => {
+                let reason = Invalid::Revoked { reason };
+                return Outcome::Invalid { reason, credential };
+            }
+            Ok(None) => {}
+            Err(message) => {
+                return could_not(
+                    CouldNotVerify::RevocationUnavailable(message),
+                    Some(credential),
+                );
+            }
+        }
+    }
+    Outcome::Valid {
+        credential,
+        key_id,
+        proof_type: proof.options.proof_type,
+    }
+}
+
+/// Checks the proof; `Err(Ok(_))` is invalid, `Err(Err(_))` could not verify.
+fn check_signature(
+    processor: &Processor,
+    trust: &TrustStore,
+    credential: &Map<String, Value>,
+    proof: &Proof,
+    any_key: bool,
+) -> Result<Option<KeyId>, Result<Invalid, CouldNotVerify>> {
+    let options = &proof.options;
+    let candidates: Vec<_> = trust
+        .candidates(&options.verification_method, any_key)
+        .into_iter()
+        .filter(|key| key.key.proof_type() == options.proof_type)
+        .collect();
+    if candidates.is_empty() {
+        return Err(Err(CouldNotVerify::UntrustedKey {
+            verification_method: options.verification_method.clone(),
+            proof_type: options.proof_type,
+        }));
+    }
+    if options.proof_purpose != ASSERTION_METHOD {
+        return Err(Ok(Invalid::WrongProofPurpose(
+            options.proof_purpose.clone(),
+        )));
+    }
+    let mut document = credential.clone();
+    document.remove("proof");
+    let input = signing_input(processor, options, &document)
+        .map_err(|e| Err(CouldNotVerify::Canonicalization(e)))?;
+    candidates
+        .iter()
+        .find(|key| key.key.verify(&input, &proof.signature))
+        .map(|key| key.id.clone())
+        .ok_or(Ok(Invalid::BadSignature))
+}
+
+fn expiry(credential: &Map<String, Value>, options: &VerifyOptions) -> Option<Invalid> {
+    let now = options.now?;
+    let mut limits: Vec<&str> = Vec::new();
+    if let Some(date) = credential.get("expirationDate").and_then(Value::as_str) {
+        limits.push(date);
+    }
+    if options.enforce_effective_until {
+        let evidence = credential.get("evidence").and_then(Value::as_array);
+        for item in evidence.into_iter().flatten() {
+            if let Some(date) = item.get("effectiveUntil").and_then(Value::as_str) {
+                limits.push(date);
+            }
+        }
+    }
+    limits
+        .into_iter()
+        .find(|limit| end_of(limit).is_some_and(|end| end < now))
+        .map(|limit| Invalid::Expired(limit.to_owned()))
+}
+
+/// The end of validity of an RFC 3339 date-time, or of a `YYYY-MM-DD` day (its last instant).
+fn end_of(limit: &str) -> Option<OffsetDateTime> {
+    if let Ok(time) = OffsetDateTime::parse(limit, &Rfc3339) {
+        return Some(time);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(limit, &format).ok()?;
+    day.next_day().map(|next| next.midnight().assume_utc())
+}
