@@ -50,7 +50,8 @@ impl KeyId {
     /// Relative identifiers would drop out of the signed proof options.
     pub fn new(id: impl Into<String>) -> Result<Self, KeyError> {
         let id = id.into();
-        if id.len() > 512 || !is_absolute_iri(&id) || id.starts_with("_:") {
+        let spaced = id.chars().any(|c| c.is_whitespace() || c.is_control());
+        if id.len() > 512 || spaced || !is_absolute_iri(&id) || id.starts_with("_:") {
             return Err(KeyError::InvalidKeyId(id));
         }
         Ok(KeyId(id))

@@ -42,3 +42,41 @@ fn appendix_a_v3_hash() {
         "f001e9febd3b8545533a93b36d3dd3e7163fb6ecd6288851ad34c00bf84ea5b9"
     );
 }
+
+/// Every case generated with jsonld.js 2.0.2 and rdf-canonize 1.2.0 (DIVOC's signing stack):
+/// the canonical N-Quads must be byte-identical, and documents jsonld.js rejects must be
+/// rejected.
+#[test]
+fn jsonld_js_oracle_cases() {
+    let index: serde_json::Value = serde_json::from_str(&fixture("jsonld/index.json")).unwrap();
+    let processor = Processor::default();
+    let mut failures = Vec::new();
+    let cases = index.as_object().unwrap();
+    for (name, case) in cases {
+        let mut document: serde_json::Value =
+            serde_json::from_str(&fixture(&format!("jsonld/{name}.json"))).unwrap();
+        if let Some(map) = document.as_object_mut() {
+            map.remove("proof");
+        }
+        let result = processor.canonize(&document);
+        match (case["expect"].as_str().unwrap(), &result) {
+            ("nquads", Ok(nquads)) => {
+                let expected = fixture(&format!("jsonld/{name}.nq"));
+                if *nquads != expected {
+                    failures.push(format!(
+                        "{name}: N-Quads differ\n--- ours\n{nquads}--- jsonld.js\n{expected}"
+                    ));
+                }
+            }
+            ("error", Err(_)) => {}
+            (expect, _) => failures.push(format!("{name}: expected {expect}, got {result:?}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

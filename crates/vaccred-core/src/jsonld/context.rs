@@ -58,6 +58,8 @@ impl TermDefinition {
 pub(crate) struct ActiveContext {
     pub(crate) terms: HashMap<String, Arc<TermDefinition>>,
     pub(crate) vocab: Option<String>,
+    /// The base IRI set by `@base`; without one, relative IRIs stay relative and are dropped.
+    pub(crate) base: Option<String>,
     /// The context to return to in nested node objects, set by type-scoped contexts.
     pub(crate) previous: Option<Arc<ActiveContext>>,
     /// Whether this context was built only from bundled documents and may key the cache.
@@ -67,16 +69,17 @@ pub(crate) struct ActiveContext {
 const GEN_DELIMS: [char; 7] = [':', '/', '?', '#', '[', ']', '@'];
 const MAX_REMOTE_DEPTH: usize = 8;
 
-/// Whether `value` is an absolute IRI or blank node label by jsonld.js 2.0.2's test.
+/// Whether `value` is an absolute IRI or blank node label by jsonld.js 2.0.2's test
+/// `/^([A-Za-z][A-Za-z0-9+-.]*|_):/`: a scheme and a colon, whatever follows. The character
+/// class `+-.` there is a range, so `,` is allowed in the scheme too.
 pub fn is_absolute_iri(value: &str) -> bool {
-    let Some((scheme, rest)) = value.split_once(':') else {
+    let Some((scheme, _)) = value.split_once(':') else {
         return false;
     };
     let mut chars = scheme.chars();
-    let scheme_ok = scheme == "_"
+    scheme == "_"
         || chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    scheme_ok && !rest.chars().any(char::is_whitespace)
+            && chars.all(|c| c.is_ascii_alphanumeric() || ('+'..='.').contains(&c))
 }
 
 /// Whether `value` is a JSON-LD keyword.
@@ -116,9 +119,10 @@ pub(crate) fn is_keyword(value: &str) -> bool {
 }
 
 impl ActiveContext {
-    /// Expands `value` as jsonld.js `_expandIri` does without a local context. Returns `None`
-    /// for a term explicitly mapped to `null`.
-    pub(crate) fn expand_iri(&self, value: &str, vocab: bool) -> Option<String> {
+    /// Expands `value` as jsonld.js `_expandIri` does without a local context: `vocab` allows
+    /// terms and `@vocab`, `base` resolves relative IRIs against `@base`. Returns `None` for a
+    /// term explicitly mapped to `null`.
+    pub(crate) fn expand_iri(&self, value: &str, vocab: bool, base: bool) -> Option<String> {
         if is_keyword(value) {
             return Some(value.to_owned());
         }
@@ -144,6 +148,9 @@ impl ActiveContext {
             if let Some(vocab) = &self.vocab {
                 return Some(format!("{vocab}{value}"));
             }
+        }
+        if let (true, Some(base_iri)) = (base, &self.base) {
+            return Some(super::iri::resolve(base_iri, value));
         }
         Some(value.to_owned())
     }
@@ -232,7 +239,18 @@ fn define_terms(
             return Err(invalid("@version must be 1.1"));
         }
     }
-    for keyword in ["@base", "@language", "@direction", "@import"] {
+    if let Some(base) = map.get("@base") {
+        result.base = match base {
+            Value::Null => None,
+            Value::String(iri) if is_absolute_iri(iri) => Some(iri.clone()),
+            Value::String(iri) => match &result.base {
+                Some(current) => Some(super::iri::resolve(current, iri)),
+                None => return Err(invalid("@base must be an absolute IRI")),
+            },
+            _ => return Err(invalid("@base must be a string or null")),
+        };
+    }
+    for keyword in ["@language", "@direction", "@import"] {
         if map.contains_key(keyword) {
             return Err(JsonLdError::Unsupported(format!("{keyword} in a context")));
         }
@@ -259,7 +277,7 @@ fn define_terms(
     for term in map.keys() {
         if !matches!(
             term.as_str(),
-            "@version" | "@vocab" | "@protected" | "@propagate"
+            "@version" | "@vocab" | "@protected" | "@propagate" | "@base"
         ) {
             builder.define(result, term)?;
         }
@@ -440,7 +458,7 @@ impl<'a> TermBuilder<'a> {
             }
         }
         active
-            .expand_iri(value, true)
+            .expand_iri(value, true, false)
             .ok_or_else(|| invalid(&format!("{value:?} expands to null")))
     }
 }

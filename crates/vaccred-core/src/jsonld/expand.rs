@@ -12,7 +12,10 @@ use serde_json::{Map, Value};
 use super::context::{
     ActiveContext, Apply, Container, TermDefinition, TypeMapping, is_absolute_iri,
 };
-use super::number::{XSD_BOOLEAN, number_literal};
+use super::jcs::canonical_json;
+use super::number::{
+    XSD_BOOLEAN, XSD_DOUBLE, double_lexical, js_number_to_string, js_parse_float, number_literal,
+};
 use super::{JsonLdError, Processor};
 use crate::rdf::{Literal, Quad, RDF_LANG_STRING, RDF_TYPE, Term, XSD_STRING};
 
@@ -20,6 +23,7 @@ const MAX_DEPTH: usize = 32;
 const RDF_FIRST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#first";
 const RDF_REST: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest";
 const RDF_NIL: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil";
+const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 
 pub(super) fn document_to_rdf(
     processor: &Processor,
@@ -45,6 +49,7 @@ pub(super) fn object_to_rdf(
         processor,
         quads: Vec::new(),
         seen: HashSet::new(),
+        graph: None,
         blank_labels: HashMap::new(),
         next_blank: 0,
     };
@@ -55,7 +60,11 @@ pub(super) fn object_to_rdf(
 struct Builder<'p> {
     processor: &'p Processor,
     quads: Vec<Quad>,
-    seen: HashSet<Quad>,
+    /// Statements already emitted, keyed by the JSON value behind the object, because
+    /// jsonld.js merges equal values in its node map but not equal RDF terms.
+    seen: HashSet<(Option<Term>, Term, String, Object)>,
+    /// The named graph being filled, inside an `@graph` container.
+    graph: Option<Term>,
     /// Blank node labels written in the document, mapped to generated labels.
     blank_labels: HashMap<String, String>,
     next_blank: usize,
@@ -64,6 +73,20 @@ struct Builder<'p> {
 /// A node reference: an IRI or blank node, or `None` when the identifier is relative (such
 /// nodes and every triple that mentions them are left out, as jsonld.js does).
 type NodeRef = Option<Term>;
+
+/// An RDF object with the JSON value it came from, when that differs from the term (numbers,
+/// and strings reformatted as `xsd:double`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Object {
+    term: Term,
+    origin: Option<String>,
+}
+
+impl Object {
+    fn node(term: Term) -> Self {
+        Object { term, origin: None }
+    }
+}
 
 impl Builder<'_> {
     fn fresh_blank(&mut self) -> Term {
@@ -93,20 +116,26 @@ impl Builder<'_> {
         }
     }
 
-    fn emit(&mut self, subject: &NodeRef, predicate: &str, object: Term) {
+    fn emit(&mut self, subject: &NodeRef, predicate: &str, object: Object) {
         let Some(subject) = subject else { return };
         if predicate.starts_with("_:") {
             return;
         }
-        let quad = Quad {
+        let key = (
+            self.graph.clone(),
+            subject.clone(),
+            predicate.to_owned(),
+            object.clone(),
+        );
+        if !self.seen.insert(key) {
+            return;
+        }
+        self.quads.push(Quad {
             subject: subject.clone(),
             predicate: Term::Iri(predicate.to_owned()),
-            object,
-            graph: None,
-        };
-        if self.seen.insert(quad.clone()) {
-            self.quads.push(quad);
-        }
+            object: object.term,
+            graph: self.graph.clone(),
+        });
     }
 
     /// Converts a node object; returns its reference.
@@ -125,11 +154,12 @@ impl Builder<'_> {
         let (context, type_context) = self.apply_type_scopes(&context, map)?;
         let subject = self.subject(&context, map)?;
         for (key, value) in map {
-            if key == "@context" {
+            // jsonld-signatures' strict mode lets the empty key through, and jsonld.js drops it.
+            if key == "@context" || key.is_empty() {
                 continue;
             }
             let expanded = context
-                .expand_iri(key, true)
+                .expand_iri(key, true, false)
                 .filter(|iri| super::context::is_keyword(iri) || is_absolute_iri(iri))
                 .ok_or_else(|| JsonLdError::UndefinedTerm(key.clone()))?;
             match expanded.as_str() {
@@ -166,7 +196,7 @@ impl Builder<'_> {
         let only_id = map.len() == 1
             && map
                 .keys()
-                .all(|k| active.expand_iri(k, true).as_deref() == Some("@id"));
+                .all(|k| active.expand_iri(k, true, false).as_deref() == Some("@id"));
         if let (Some(previous), false) = (&active.previous, only_id) {
             context = previous.clone();
         }
@@ -203,7 +233,7 @@ impl Builder<'_> {
         let type_context = context.clone();
         let mut type_keys: Vec<&String> = map
             .keys()
-            .filter(|k| type_context.expand_iri(k, true).as_deref() == Some("@type"))
+            .filter(|k| type_context.expand_iri(k, true, false).as_deref() == Some("@type"))
             .collect();
         type_keys.sort();
         let mut result = context.clone();
@@ -238,13 +268,13 @@ impl Builder<'_> {
         map: &Map<String, Value>,
     ) -> Result<NodeRef, JsonLdError> {
         for (key, value) in map {
-            if context.expand_iri(key, true).as_deref() != Some("@id") {
+            if context.expand_iri(key, true, false).as_deref() != Some("@id") {
                 continue;
             }
             let Value::String(id) = value else {
                 return Err(invalid(key, "an @id must be a string"));
             };
-            let iri = context.expand_iri(id, false).unwrap_or_default();
+            let iri = context.expand_iri(id, false, true).unwrap_or_default();
             return Ok(self.reference(&iri));
         }
         Ok(Some(self.fresh_blank()))
@@ -265,9 +295,11 @@ impl Builder<'_> {
             let Value::String(name) = name else {
                 return Err(invalid(key, "@type values must be strings"));
             };
-            let iri = type_context.expand_iri(name, true).unwrap_or_default();
+            let iri = type_context
+                .expand_iri(name, true, true)
+                .unwrap_or_default();
             if let Some(object) = self.reference(&iri) {
-                self.emit(subject, RDF_TYPE, object);
+                self.emit(subject, RDF_TYPE, Object::node(object));
             }
         }
         Ok(())
@@ -281,12 +313,10 @@ impl Builder<'_> {
         definition: Option<&TermDefinition>,
         value: &Value,
         depth: usize,
-    ) -> Result<Vec<Term>, JsonLdError> {
+    ) -> Result<Vec<Object>, JsonLdError> {
         let container = definition.map_or(Container::None, |d| d.container);
         if container == Container::Graph {
-            return Err(JsonLdError::Unsupported(format!(
-                "the @graph container of {key:?}"
-            )));
+            return self.graph_container(context, key, definition, value, depth);
         }
         if container == Container::List {
             let items = match value {
@@ -294,7 +324,8 @@ impl Builder<'_> {
                 Value::Null => return Ok(Vec::new()),
                 single => std::slice::from_ref(single),
             };
-            return Ok(vec![self.list(context, key, definition, items, depth)?]);
+            let list = self.list(context, key, definition, items, depth)?;
+            return Ok(vec![Object::node(list)]);
         }
         let mut objects = Vec::new();
         self.collect(context, key, definition, value, depth, &mut objects)?;
@@ -308,7 +339,7 @@ impl Builder<'_> {
         definition: Option<&TermDefinition>,
         value: &Value,
         depth: usize,
-        out: &mut Vec<Term>,
+        out: &mut Vec<Object>,
     ) -> Result<(), JsonLdError> {
         match value {
             Value::Array(items) => {
@@ -316,11 +347,7 @@ impl Builder<'_> {
                     self.collect(context, key, definition, item, depth + 1, out)?;
                 }
             }
-            Value::Object(map) => {
-                if let Some(object) = self.object_value(context, key, definition, map, depth)? {
-                    out.push(object);
-                }
-            }
+            Value::Object(map) => self.object_value(context, key, definition, map, depth, out)?,
             scalar => {
                 if let Some(object) = self.scalar(context, key, definition, scalar)? {
                     out.push(object);
@@ -337,30 +364,65 @@ impl Builder<'_> {
         definition: Option<&TermDefinition>,
         map: &Map<String, Value>,
         depth: usize,
-    ) -> Result<Option<Term>, JsonLdError> {
-        let keyword_of = |k: &str| context.expand_iri(k, true).unwrap_or_default();
+        out: &mut Vec<Object>,
+    ) -> Result<(), JsonLdError> {
+        let keyword_of = |k: &str| context.expand_iri(k, true, false).unwrap_or_default();
         if map.keys().any(|k| keyword_of(k) == "@value") {
-            return value_object(context, key, map);
+            out.extend(value_object(context, key, map)?);
+            return Ok(());
         }
         if let Some((_, items)) = map.iter().find(|(k, _)| keyword_of(k) == "@list") {
             let items = match items {
                 Value::Array(items) => items.as_slice(),
                 single => std::slice::from_ref(single),
             };
-            return Ok(Some(self.list(context, key, definition, items, depth)?));
+            out.push(Object::node(
+                self.list(context, key, definition, items, depth)?,
+            ));
+            return Ok(());
         }
         if let Some((_, items)) = map.iter().find(|(k, _)| keyword_of(k) == "@set") {
-            let mut objects = Vec::new();
-            self.collect(context, key, definition, items, depth + 1, &mut objects)?;
-            if objects.len() > 1 {
-                return Err(JsonLdError::Unsupported(format!(
-                    "@set objects inside {key:?}"
-                )));
-            }
-            return Ok(objects.pop());
+            return self.collect(context, key, definition, items, depth + 1, out);
         }
         let property = definition.map(|d| (context.as_ref(), d));
-        self.node(context, property, map, false, depth + 1)
+        if let Some(node) = self.node(context, property, map, false, depth + 1)? {
+            out.push(Object::node(node));
+        }
+        Ok(())
+    }
+
+    /// Puts the node objects of an `@graph` container into a new named graph, whose blank
+    /// node is the property's value.
+    fn graph_container(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        key: &str,
+        definition: Option<&TermDefinition>,
+        value: &Value,
+        depth: usize,
+    ) -> Result<Vec<Object>, JsonLdError> {
+        let items = match value {
+            Value::Array(items) => items.as_slice(),
+            Value::Null => return Ok(Vec::new()),
+            single => std::slice::from_ref(single),
+        };
+        let mut graphs = Vec::new();
+        for item in items {
+            let Value::Object(map) = item else {
+                return Err(invalid(
+                    key,
+                    "values in an @graph container must be objects",
+                ));
+            };
+            let name = self.fresh_blank();
+            let outer = self.graph.replace(name.clone());
+            let property = definition.map(|d| (context.as_ref(), d));
+            let result = self.node(context, property, map, false, depth + 1);
+            self.graph = outer;
+            result?;
+            graphs.push(Object::node(name));
+        }
+        Ok(graphs)
     }
 
     fn scalar(
@@ -369,22 +431,22 @@ impl Builder<'_> {
         key: &str,
         definition: Option<&TermDefinition>,
         value: &Value,
-    ) -> Result<Option<Term>, JsonLdError> {
+    ) -> Result<Option<Object>, JsonLdError> {
         let mapping = definition.and_then(|d| d.type_mapping.as_ref());
         match (value, mapping) {
             (Value::Null, _) => Ok(None),
             (Value::String(text), Some(TypeMapping::Id)) => {
-                let iri = context.expand_iri(text, false).unwrap_or_default();
-                Ok(self.reference(&iri))
+                let iri = context.expand_iri(text, false, true).unwrap_or_default();
+                Ok(self.reference(&iri).map(Object::node))
             }
             (Value::String(text), Some(TypeMapping::Vocab)) => {
-                let iri = context.expand_iri(text, true).unwrap_or_default();
-                Ok(self.reference(&iri))
+                let iri = context.expand_iri(text, true, true).unwrap_or_default();
+                Ok(self.reference(&iri).map(Object::node))
             }
             (scalar, Some(TypeMapping::Datatype(datatype))) => {
-                literal(key, scalar, Some(datatype)).map(Some)
+                literal(key, scalar, Some(datatype), None).map(Some)
             }
-            (scalar, _) => literal(key, scalar, None).map(Some),
+            (scalar, _) => literal(key, scalar, None, None).map(Some),
         }
     }
 
@@ -409,7 +471,7 @@ impl Builder<'_> {
         for object in objects.into_iter().rev() {
             let node = Some(self.fresh_blank());
             self.emit(&node, RDF_FIRST, object);
-            self.emit(&node, RDF_REST, tail);
+            self.emit(&node, RDF_REST, Object::node(tail));
             tail = node.unwrap_or_else(|| Term::Iri(RDF_NIL.to_owned()));
         }
         Ok(tail)
@@ -427,17 +489,24 @@ fn value_object(
     context: &ActiveContext,
     key: &str,
     map: &Map<String, Value>,
-) -> Result<Option<Term>, JsonLdError> {
+) -> Result<Option<Object>, JsonLdError> {
     let mut value = None;
     let mut datatype = None;
+    let mut language = None;
     for (entry, entry_value) in map {
-        match context.expand_iri(entry, true).as_deref() {
+        match context.expand_iri(entry, true, false).as_deref() {
             Some("@value") => value = Some(entry_value),
             Some("@type") => {
                 let Value::String(name) = entry_value else {
                     return Err(invalid(key, "the @type of a value object must be a string"));
                 };
-                datatype = context.expand_iri(name, true);
+                datatype = context.expand_iri(name, true, true);
+            }
+            Some("@language") => {
+                let Value::String(tag) = entry_value else {
+                    return Err(invalid(key, "@language must be a string"));
+                };
+                language = Some(tag.to_lowercase());
             }
             _ => {
                 let message = format!("{entry} in a value object");
@@ -445,39 +514,76 @@ fn value_object(
             }
         }
     }
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(_) | Value::Object(_)) => {
+    if datatype.is_some() && language.is_some() {
+        return Err(invalid(
+            key,
+            "a value object cannot have both @type and @language",
+        ));
+    }
+    match (value, datatype.as_deref()) {
+        (None | Some(Value::Null), _) => Ok(None),
+        (Some(json), Some("@json")) => {
+            let lexical = canonical_json(json);
+            Ok(Some(Object::node(Term::Literal(Literal::typed(
+                lexical, RDF_JSON,
+            )))))
+        }
+        (Some(Value::Array(_) | Value::Object(_)), _) => {
             Err(invalid(key, "@value must be a string, number or boolean"))
         }
-        Some(scalar) => match datatype {
-            Some(datatype) if !is_absolute_iri(&datatype) => Err(invalid(
-                key,
-                "the @type of a value object must be an absolute IRI",
-            )),
-            datatype => literal(key, scalar, datatype.as_deref()).map(Some),
-        },
+        (Some(_), Some(datatype)) if !is_absolute_iri(datatype) => Err(invalid(
+            key,
+            "the @type of a value object must be an absolute IRI",
+        )),
+        (Some(scalar), datatype) => literal(key, scalar, datatype, language).map(Some),
     }
 }
 
 /// Converts a JSON scalar to an RDF literal as jsonld.js 2.0.2 `_objectToRDF` does.
-fn literal(key: &str, value: &Value, datatype: Option<&str>) -> Result<Term, JsonLdError> {
-    let literal = match value {
-        Value::Bool(flag) => Literal::typed(flag.to_string(), datatype.unwrap_or(XSD_BOOLEAN)),
+fn literal(
+    key: &str,
+    value: &Value,
+    datatype: Option<&str>,
+    language: Option<String>,
+) -> Result<Object, JsonLdError> {
+    let (literal, origin) = match value {
+        Value::Bool(flag) => (
+            Literal::typed(flag.to_string(), datatype.unwrap_or(XSD_BOOLEAN)),
+            None,
+        ),
         Value::Number(number) => {
             let float = number
                 .as_f64()
                 .ok_or_else(|| invalid(key, "number out of range"))?;
             let (lexical, default) = number_literal(float, datatype);
-            Literal::typed(lexical, datatype.unwrap_or(default))
+            let origin = js_number_to_string(float);
+            (
+                Literal::typed(lexical, datatype.unwrap_or(default)),
+                Some(origin),
+            )
         }
-        Value::String(text) => Literal::typed(text.clone(), datatype.unwrap_or(XSD_STRING)),
+        Value::String(text) if datatype == Some(XSD_DOUBLE) => {
+            let lexical = double_lexical(js_parse_float(text));
+            (Literal::typed(lexical, XSD_DOUBLE), Some(text.clone()))
+        }
+        Value::String(text) => match language {
+            Some(language) => {
+                let literal = Literal {
+                    value: text.clone(),
+                    datatype: RDF_LANG_STRING.to_owned(),
+                    language: Some(language),
+                };
+                (literal, None)
+            }
+            None => (
+                Literal::typed(text.clone(), datatype.unwrap_or(XSD_STRING)),
+                None,
+            ),
+        },
         _ => return Err(invalid(key, "expected a scalar value")),
     };
-    if literal.datatype == RDF_LANG_STRING {
-        return Err(JsonLdError::Unsupported(
-            "rdf:langString without a language".into(),
-        ));
-    }
-    Ok(Term::Literal(literal))
+    Ok(Object {
+        term: Term::Literal(literal),
+        origin,
+    })
 }

@@ -9,6 +9,8 @@
 
 mod context;
 mod expand;
+mod iri;
+mod jcs;
 mod number;
 
 use std::collections::HashMap;

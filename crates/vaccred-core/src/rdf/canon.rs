@@ -66,12 +66,28 @@ pub struct Canonicalized {
 
 /// Canonicalizes `quads` with URDNA2015.
 ///
-/// Duplicate quads count once, as an RDF dataset is a set.
+/// With [`Serialization::Rdfc10`] duplicate quads count once, as an RDF dataset is a set.
+/// With [`Serialization::Urdna2015Legacy`] they are kept, as rdf-canonize 1.x keeps them
+/// (jsonld.js can emit the same quad twice, for example for the numbers `0` and `1e-7`).
 ///
 /// # Errors
 ///
 /// [`CanonError::TooComplex`] when the work bound in `options` is reached.
 pub fn canonicalize(quads: &[Quad], options: &CanonOptions) -> Result<Canonicalized, CanonError> {
+    if options.serialization == Serialization::Rdfc10 {
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<Quad> = quads.iter().filter(|q| seen.insert(*q)).cloned().collect();
+        if unique.len() < quads.len() {
+            return canonicalize_unique(&unique, options);
+        }
+    }
+    canonicalize_unique(quads, options)
+}
+
+fn canonicalize_unique(
+    quads: &[Quad],
+    options: &CanonOptions,
+) -> Result<Canonicalized, CanonError> {
     let mut state = State::new(quads, options);
     state.issue_labels()?;
     Ok(state.finish())
@@ -360,7 +376,7 @@ impl<'a> State<'a> {
         }
         let serialization = self.options.serialization;
         lines.sort_by(|a, b| serialization.compare(a, b));
-        lines.dedup();
+
         let issued = self
             .canonical
             .issued
