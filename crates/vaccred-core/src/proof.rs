@@ -102,7 +102,7 @@ impl ProofOptions {
 
 /// Returns the bytes a proof's JWS signs: the JWS header, `.`, and the two SHA-256 hashes.
 ///
-/// `document` must not contain `proof`.
+/// The document's top-level `proof` member, if any, is left out.
 ///
 /// # Errors
 ///
@@ -112,13 +112,17 @@ pub fn signing_input(
     options: &ProofOptions,
     document: &Map<String, Value>,
 ) -> Result<Vec<u8>, JsonLdError> {
-    let options_nquads = processor.canonize(&options.document())?;
-    let document_nquads = processor.canonize_object(document)?;
+    let key = format!(
+        "{}\n{}\n{}\n{}",
+        options.proof_type, options.created, options.verification_method, options.proof_purpose
+    );
+    let options_digest = processor.sha256_memo(&key, &options.document())?;
+    let document_nquads = processor.canonize_object(document, Some("proof"))?;
     let header = options.proof_type.jws_header();
     let mut input = Vec::with_capacity(header.len() + 1 + 64);
     input.extend_from_slice(header.as_bytes());
     input.push(b'.');
-    input.extend_from_slice(&Sha256::digest(options_nquads.as_bytes()));
+    input.extend_from_slice(&options_digest);
     input.extend_from_slice(&Sha256::digest(document_nquads.as_bytes()));
     Ok(input)
 }

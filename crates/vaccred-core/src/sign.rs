@@ -67,7 +67,8 @@ fn rejected(kind: &str) -> impl Fn(aws_lc_rs::error::KeyRejected) -> KeyError + 
 }
 
 impl SigningKey {
-    /// Generates a new key. RSA keys are 2048 bits, as DIVOC's.
+    /// Generates a new key, with id `id` or `<did>#<fingerprint>`. RSA keys are 2048 bits, as
+    /// DIVOC's.
     ///
     /// # Errors
     ///
@@ -78,14 +79,7 @@ impl SigningKey {
             KeyType::Ed25519 => Pair::Ed25519(Ed25519KeyPair::generate().map_err(failed)?),
             KeyType::Rsa => Pair::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).map_err(failed)?),
         };
-        Self::from_pair(pair, id, did)
-    }
-
-    fn from_pair(pair: Pair, id: Option<KeyId>, did: &str) -> Result<Self, KeyError> {
-        let public = match &pair {
-            Pair::Ed25519(pair) => PublicKey::ed25519_from_bytes(pair.public_key().as_ref())?,
-            Pair::Rsa(pair) => PublicKey::rsa_from_der(pair.public_key().as_ref())?,
-        };
+        let public = public_of(&pair)?;
         let id = match id {
             Some(id) => id,
             None => default_key_id(did, &public)?,
@@ -93,9 +87,19 @@ impl SigningKey {
         Ok(SigningKey { id, pair, public })
     }
 
+    /// Keeps the given id, or uses the DID itself as DIVOC does with `CERTIFICATE_DID`.
+    fn from_pair(pair: Pair, id: Option<KeyId>, did: &str) -> Result<Self, KeyError> {
+        let public = public_of(&pair)?;
+        let id = match id {
+            Some(id) => id,
+            None => KeyId::new(did)?,
+        };
+        Ok(SigningKey { id, pair, public })
+    }
+
     /// Reads a private key from PEM: PKCS#8 `PRIVATE KEY` (Ed25519 or RSA) or PKCS#1
     /// `RSA PRIVATE KEY`. The id is `id` if given, else the file's `Key-Id:` line, else
-    /// `<did>#<fingerprint>`.
+    /// `did` itself, as DIVOC uses its `CERTIFICATE_DID` as `verificationMethod`.
     ///
     /// # Errors
     ///
@@ -134,7 +138,7 @@ impl SigningKey {
     }
 
     /// Reads DIVOC's base58 Ed25519 private key: 64 bytes (seed followed by public key, as
-    /// crypto-ld 3 writes `privateKeyBase58`) or a 32-byte seed.
+    /// crypto-ld 3 writes `privateKeyBase58`) or a 32-byte seed. The id is `id` or `did`.
     ///
     /// # Errors
     ///
@@ -214,7 +218,14 @@ impl SigningKey {
     }
 }
 
-/// The default key id `<did>#<fingerprint>`.
+fn public_of(pair: &Pair) -> Result<PublicKey, KeyError> {
+    match pair {
+        Pair::Ed25519(pair) => PublicKey::ed25519_from_bytes(pair.public_key().as_ref()),
+        Pair::Rsa(pair) => PublicKey::rsa_from_der(pair.public_key().as_ref()),
+    }
+}
+
+/// The default id of a generated key, `<did>#<fingerprint>`.
 ///
 /// # Errors
 ///

@@ -242,9 +242,7 @@ fn check_signature(
             options.proof_purpose.clone(),
         )));
     }
-    let mut document = credential.clone();
-    document.remove("proof");
-    let input = signing_input(processor, options, &document)
+    let input = signing_input(processor, options, credential)
         .map_err(|e| Err(CouldNotVerify::Canonicalization(e)))?;
     candidates
         .iter()
@@ -281,4 +279,99 @@ fn end_of(limit: &str) -> Option<OffsetDateTime> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let day = time::Date::parse(limit, &format).ok()?;
     day.next_day().map(|next| next.midnight().assume_utc())
+}
+
+/// Verifies a certificate given in any supported form: a QR image (PNG or JPEG), ZIP bytes
+/// (raw or DIVOC's Latin-1-as-UTF-8 form), `B64:` text, or credential JSON.
+pub fn verify_input(
+    processor: &Processor,
+    trust: &TrustStore,
+    input: &[u8],
+    options: &VerifyOptions,
+    revocation: Option<&dyn RevocationCheck>,
+) -> Outcome {
+    use crate::qr::{QrError, decode_credential};
+    match decode_credential(input) {
+        Ok(decoded) => verify_json(processor, trust, &decoded.json, options, revocation),
+        Err(
+            error @ (QrError::InvalidImage { .. }
+            | QrError::ImageTooLarge { .. }
+            | QrError::QrNotFound),
+        ) => could_not(CouldNotVerify::UnreadableQr(error.to_string()), None),
+        Err(error) => could_not(CouldNotVerify::UnsupportedFormat(error.to_string()), None),
+    }
+}
+
+/// The fields a verifier shows, read from the credential as DIVOC's verifier app reads them.
+/// Missing fields are empty strings; numbers are shown as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// `credentialSubject.name`.
+    pub name: String,
+    /// `credentialSubject.age`.
+    pub age: String,
+    /// `credentialSubject.dob`.
+    pub dob: String,
+    /// `credentialSubject.gender`.
+    pub gender: String,
+    /// `evidence[0].certificateId`.
+    pub certificate_id: String,
+    /// `evidence[0].vaccine`.
+    pub vaccine: String,
+    /// `evidence[0].prophylaxis` (the vaccine type).
+    pub prophylaxis: String,
+    /// `evidence[0].date`.
+    pub date: String,
+    /// `evidence[0].effectiveStart` (date of issue).
+    pub effective_start: String,
+    /// `evidence[0].effectiveUntil` (valid until).
+    pub effective_until: String,
+    /// `evidence[0].dose`.
+    pub dose: String,
+    /// `evidence[0].totalDoses`.
+    pub total_doses: String,
+    /// `evidence[0].facility.name`.
+    pub facility: String,
+    /// `issuer`, or its `id` when it is an object.
+    pub issuer: String,
+}
+
+impl Summary {
+    /// Reads the displayed fields of a credential.
+    pub fn of(credential: &Map<String, Value>) -> Self {
+        let subject = credential.get("credentialSubject");
+        let evidence = credential
+            .get("evidence")
+            .and_then(|e| e.as_array().and_then(|a| a.first()).or(Some(e)));
+        let text = |value: Option<&Value>| match value {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Number(number)) => number.to_string(),
+            Some(Value::Bool(flag)) => flag.to_string(),
+            _ => String::new(),
+        };
+        let of_subject = |name: &str| text(subject.and_then(|s| s.get(name)));
+        let of_evidence = |name: &str| text(evidence.and_then(|e| e.get(name)));
+        let issuer = credential.get("issuer");
+        Summary {
+            name: of_subject("name"),
+            age: of_subject("age"),
+            dob: of_subject("dob"),
+            gender: of_subject("gender"),
+            certificate_id: of_evidence("certificateId"),
+            vaccine: of_evidence("vaccine"),
+            prophylaxis: of_evidence("prophylaxis"),
+            date: of_evidence("date"),
+            effective_start: of_evidence("effectiveStart"),
+            effective_until: of_evidence("effectiveUntil"),
+            dose: of_evidence("dose"),
+            total_doses: of_evidence("totalDoses"),
+            facility: text(
+                evidence
+                    .and_then(|e| e.get("facility"))
+                    .and_then(|f| f.get("name")),
+            ),
+            issuer: text(issuer.and_then(|i| i.get("id")).or(issuer)),
+        }
+    }
 }

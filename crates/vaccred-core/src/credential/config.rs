@@ -42,7 +42,7 @@ impl Shape {
 ///
 /// Deserialisation fills absent fields from the defaults and rejects unknown fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[serde(default, rename_all = "snake_case", deny_unknown_fields)]
 pub struct IssuerConfig {
     /// `issuer` of every credential (DIVOC `CERTIFICATE_ISSUER`).
     pub issuer: String,

@@ -6,8 +6,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Smallest identifier `CertificateId::random` returns, as DIVOC generates them.
+#[cfg(not(target_arch = "wasm32"))]
 const RANDOM_MIN: u32 = 100_000_000;
 /// Number of identifiers in DIVOC's range 100000000..=999999999.
+#[cfg(not(target_arch = "wasm32"))]
 const RANDOM_SPAN: u32 = 900_000_000;
 
 /// A certificate identifier, used as `evidence[0].certificateId` and appended to the
@@ -96,6 +98,7 @@ impl CertificateId {
 /// Draws below 4 × 900000000 are reduced modulo the span, and larger draws are rejected
 /// and redrawn, which keeps every result equally likely. A draw is rejected with
 /// probability below 0.17.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn sample_divoc_number<E>(
     mut next_u32: impl FnMut() -> Result<u32, E>,
 ) -> Result<u32, E> {

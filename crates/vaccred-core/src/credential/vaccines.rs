@@ -9,7 +9,7 @@ use super::iri::is_js_whitespace;
 
 /// One row of the vaccine-name table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct VaccineMapping {
     /// Text searched for in the vaccine name. Whitespace and letter case are ignored.
     pub vaccine_name: String,
@@ -23,7 +23,7 @@ pub struct VaccineMapping {
 /// branch (2023) and the ICD-11 terms of DIVOC 1.24.0, in which `XM0GQ8` is
 /// "COVID-19 vaccine, mRNA based vaccine".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct VaccineTable {
     /// Vaccine-name rows, tried in order. The first row whose `vaccine_name` occurs in the
     /// vaccine name wins.

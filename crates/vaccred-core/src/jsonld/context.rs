@@ -7,7 +7,8 @@
 //! [`JsonLdError::Unsupported`], so a document is never signed or verified under a
 //! half-understood context.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -122,37 +123,38 @@ impl ActiveContext {
     /// Expands `value` as jsonld.js `_expandIri` does without a local context: `vocab` allows
     /// terms and `@vocab`, `base` resolves relative IRIs against `@base`. Returns `None` for a
     /// term explicitly mapped to `null`.
-    pub(crate) fn expand_iri(&self, value: &str, vocab: bool, base: bool) -> Option<String> {
-        if is_keyword(value) {
-            return Some(value.to_owned());
+    pub(crate) fn expand_iri<'a>(
+        &'a self,
+        value: &'a str,
+        vocab: bool,
+        base: bool,
+    ) -> Option<Cow<'a, str>> {
+        if vocab && let Some(term) = self.terms.get(value) {
+            return term.iri.as_deref().map(Cow::Borrowed);
         }
-        if vocab {
-            if let Some(term) = self.terms.get(value) {
-                return term.iri.clone();
-            }
+        if value.starts_with('@') && is_keyword(value) {
+            return Some(Cow::Borrowed(value));
         }
         if let Some((prefix, suffix)) = value.split_once(':') {
             if prefix == "_" || suffix.starts_with("//") {
-                return Some(value.to_owned());
+                return Some(Cow::Borrowed(value));
             }
-            if let Some(term) = self.terms.get(prefix) {
-                if let (Some(iri), true) = (&term.iri, term.prefix) {
-                    return Some(format!("{iri}{suffix}"));
-                }
+            if let Some(term) = self.terms.get(prefix)
+                && let (Some(iri), true) = (&term.iri, term.prefix)
+            {
+                return Some(Cow::Owned(format!("{iri}{suffix}")));
             }
             if is_absolute_iri(value) {
-                return Some(value.to_owned());
+                return Some(Cow::Borrowed(value));
             }
         }
-        if vocab {
-            if let Some(vocab) = &self.vocab {
-                return Some(format!("{vocab}{value}"));
-            }
+        if vocab && let Some(vocab) = &self.vocab {
+            return Some(Cow::Owned(format!("{vocab}{value}")));
         }
         if let (true, Some(base_iri)) = (base, &self.base) {
-            return Some(super::iri::resolve(base_iri, value));
+            return Some(Cow::Owned(super::iri::resolve(base_iri, value)));
         }
-        Some(value.to_owned())
+        Some(Cow::Borrowed(value))
     }
 
     fn has_protected_terms(&self) -> bool {
@@ -178,12 +180,12 @@ impl Processor {
     ) -> Result<ActiveContext, JsonLdError> {
         let mut result = (**active).clone();
         let mut propagate = apply.propagate;
-        if let Value::Object(map) = local {
-            if let Some(flag) = map.get("@propagate") {
-                propagate = flag
-                    .as_bool()
-                    .ok_or_else(|| invalid("@propagate must be a boolean"))?;
-            }
+        if let Value::Object(map) = local
+            && let Some(flag) = map.get("@propagate")
+        {
+            propagate = flag
+                .as_bool()
+                .ok_or_else(|| invalid("@propagate must be a boolean"))?;
         }
         if !propagate && result.previous.is_none() {
             result.previous = Some(active.clone());
@@ -234,10 +236,10 @@ fn define_terms(
     map: &Map<String, Value>,
     override_protected: bool,
 ) -> Result<(), JsonLdError> {
-    if let Some(version) = map.get("@version") {
-        if version.as_f64() != Some(1.1) {
-            return Err(invalid("@version must be 1.1"));
-        }
+    if let Some(version) = map.get("@version")
+        && version.as_f64() != Some(1.1)
+    {
+        return Err(invalid("@version must be 1.1"));
     }
     if let Some(base) = map.get("@base") {
         result.base = match base {
@@ -270,7 +272,7 @@ fn define_terms(
     };
     let mut builder = TermBuilder {
         local: map,
-        defined: HashMap::new(),
+        defined: HashMap::default(),
         protected,
         override_protected,
     };
@@ -452,13 +454,14 @@ impl<'a> TermBuilder<'a> {
                 self.define(active, key)?;
             }
         }
-        if let Some((prefix, _)) = value.split_once(':') {
-            if let Some((key, _)) = self.local.get_key_value(prefix) {
-                self.define(active, key.as_str())?;
-            }
+        if let Some((prefix, _)) = value.split_once(':')
+            && let Some((key, _)) = self.local.get_key_value(prefix)
+        {
+            self.define(active, key.as_str())?;
         }
         active
             .expand_iri(value, true, false)
+            .map(Cow::into_owned)
             .ok_or_else(|| invalid(&format!("{value:?} expands to null")))
     }
 }

@@ -4,7 +4,7 @@
 //! jsonld.js 2.0.2 implements them, for node objects, value objects and lists in the default
 //! graph.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -34,12 +34,14 @@ pub(super) fn document_to_rdf(
             "a document that is not a JSON object".into(),
         ));
     };
-    object_to_rdf(processor, root)
+    object_to_rdf(processor, root, None)
 }
 
+/// Converts a document given as a JSON object, leaving out its top-level member `skip`.
 pub(super) fn object_to_rdf(
     processor: &Processor,
     root: &Map<String, Value>,
+    skip: Option<&str>,
 ) -> Result<Vec<Quad>, JsonLdError> {
     let context = match root.get("@context") {
         Some(local) => processor.root_context(local)?,
@@ -48,9 +50,11 @@ pub(super) fn object_to_rdf(
     let mut builder = Builder {
         processor,
         quads: Vec::new(),
-        seen: HashSet::new(),
+        origins: Vec::new(),
+        by_subject: HashMap::default(),
         graph: None,
-        blank_labels: HashMap::new(),
+        skip,
+        blank_labels: HashMap::default(),
         next_blank: 0,
     };
     builder.node(&context, None, root, true, 0)?;
@@ -60,11 +64,15 @@ pub(super) fn object_to_rdf(
 struct Builder<'p> {
     processor: &'p Processor,
     quads: Vec<Quad>,
-    /// Statements already emitted, keyed by the JSON value behind the object, because
-    /// jsonld.js merges equal values in its node map but not equal RDF terms.
-    seen: HashSet<(Option<Term>, Term, String, Object)>,
+    /// The JSON value behind each quad's object, when it differs from the term.
+    origins: Vec<Option<String>>,
+    /// Indexes of the quads emitted for each subject. jsonld.js merges equal JSON values of
+    /// a node's property in its node map, but not values that only map to equal RDF terms.
+    by_subject: HashMap<Term, Vec<usize>>,
     /// The named graph being filled, inside an `@graph` container.
     graph: Option<Term>,
+    /// A top-level member to leave out (a credential's `proof`).
+    skip: Option<&'p str>,
     /// Blank node labels written in the document, mapped to generated labels.
     blank_labels: HashMap<String, String>,
     next_blank: usize,
@@ -121,15 +129,22 @@ impl Builder<'_> {
         if predicate.starts_with("_:") {
             return;
         }
-        let key = (
-            self.graph.clone(),
-            subject.clone(),
-            predicate.to_owned(),
-            object.clone(),
-        );
-        if !self.seen.insert(key) {
+        let quads = &self.quads;
+        let origins = &self.origins;
+        let graph = &self.graph;
+        let emitted = self.by_subject.entry(subject.clone()).or_default();
+        let duplicate = emitted.iter().any(|&index| {
+            let quad = &quads[index];
+            matches!(&quad.predicate, Term::Iri(iri) if iri == predicate)
+                && quad.object == object.term
+                && quad.graph == *graph
+                && origins[index] == object.origin
+        });
+        if duplicate {
             return;
         }
+        emitted.push(quads.len());
+        self.origins.push(object.origin);
         self.quads.push(Quad {
             subject: subject.clone(),
             predicate: Term::Iri(predicate.to_owned()),
@@ -155,14 +170,14 @@ impl Builder<'_> {
         let subject = self.subject(&context, map)?;
         for (key, value) in map {
             // jsonld-signatures' strict mode lets the empty key through, and jsonld.js drops it.
-            if key == "@context" || key.is_empty() {
+            if key == "@context" || key.is_empty() || (root && Some(key.as_str()) == self.skip) {
                 continue;
             }
             let expanded = context
                 .expand_iri(key, true, false)
                 .filter(|iri| super::context::is_keyword(iri) || is_absolute_iri(iri))
                 .ok_or_else(|| JsonLdError::UndefinedTerm(key.clone()))?;
-            match expanded.as_str() {
+            match &*expanded {
                 "@id" => {}
                 "@type" => self.types(&type_context, &subject, key, value)?,
                 keyword if keyword.starts_with('@') => {
@@ -200,16 +215,16 @@ impl Builder<'_> {
         if let (Some(previous), false) = (&active.previous, only_id) {
             context = previous.clone();
         }
-        if let Some((source, definition)) = property {
-            if let Some(scoped) = &definition.context {
-                let apply = Apply {
-                    override_protected: true,
-                    propagate: true,
-                };
-                context = self
-                    .processor
-                    .apply_scoped(&context, source, scoped, apply)?;
-            }
+        if let Some((source, definition)) = property
+            && let Some(scoped) = &definition.context
+        {
+            let apply = Apply {
+                override_protected: true,
+                propagate: true,
+            };
+            context = self
+                .processor
+                .apply_scoped(&context, source, scoped, apply)?;
         }
         if let (Some(local), false) = (map.get("@context"), root) {
             let apply = Apply {
@@ -366,12 +381,16 @@ impl Builder<'_> {
         depth: usize,
         out: &mut Vec<Object>,
     ) -> Result<(), JsonLdError> {
-        let keyword_of = |k: &str| context.expand_iri(k, true, false).unwrap_or_default();
-        if map.keys().any(|k| keyword_of(k) == "@value") {
+        // Only a keyword or a term aliasing one can expand to a keyword.
+        let is = |k: &str, keyword: &str| {
+            let aliased = k.starts_with('@') || context.terms.contains_key(k);
+            aliased && context.expand_iri(k, true, false).as_deref() == Some(keyword)
+        };
+        if map.keys().any(|k| is(k, "@value")) {
             out.extend(value_object(context, key, map)?);
             return Ok(());
         }
-        if let Some((_, items)) = map.iter().find(|(k, _)| keyword_of(k) == "@list") {
+        if let Some((_, items)) = map.iter().find(|(k, _)| is(k, "@list")) {
             let items = match items {
                 Value::Array(items) => items.as_slice(),
                 single => std::slice::from_ref(single),
@@ -381,7 +400,7 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
-        if let Some((_, items)) = map.iter().find(|(k, _)| keyword_of(k) == "@set") {
+        if let Some((_, items)) = map.iter().find(|(k, _)| is(k, "@set")) {
             return self.collect(context, key, definition, items, depth + 1, out);
         }
         let property = definition.map(|d| (context.as_ref(), d));
@@ -469,10 +488,11 @@ impl Builder<'_> {
         }
         let mut tail = Term::Iri(RDF_NIL.to_owned());
         for object in objects.into_iter().rev() {
-            let node = Some(self.fresh_blank());
-            self.emit(&node, RDF_FIRST, object);
-            self.emit(&node, RDF_REST, Object::node(tail));
-            tail = node.unwrap_or_else(|| Term::Iri(RDF_NIL.to_owned()));
+            let node = self.fresh_blank();
+            let subject = Some(node.clone());
+            self.emit(&subject, RDF_FIRST, object);
+            self.emit(&subject, RDF_REST, Object::node(tail));
+            tail = node;
         }
         Ok(tail)
     }
@@ -500,7 +520,9 @@ fn value_object(
                 let Value::String(name) = entry_value else {
                     return Err(invalid(key, "the @type of a value object must be a string"));
                 };
-                datatype = context.expand_iri(name, true, true);
+                datatype = context
+                    .expand_iri(name, true, true)
+                    .map(|iri| iri.into_owned());
             }
             Some("@language") => {
                 let Value::String(tag) = entry_value else {

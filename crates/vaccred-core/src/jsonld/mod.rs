@@ -205,6 +205,8 @@ pub struct Processor {
     loader: ContextLoader,
     roots: Mutex<HashMap<Vec<String>, Arc<ActiveContext>>>,
     scoped: Mutex<HashMap<ScopedKey, Arc<ActiveContext>>>,
+    /// The last SHA-256 of canonical N-Quads computed through [`Processor::sha256_memo`].
+    memo: Mutex<Option<(String, [u8; 32])>>,
 }
 
 impl Default for Processor {
@@ -220,6 +222,7 @@ impl Processor {
             loader,
             roots: Mutex::new(HashMap::new()),
             scoped: Mutex::new(HashMap::new()),
+            memo: Mutex::new(None),
         }
     }
 
@@ -313,7 +316,23 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Processor {
-    /// As [`Processor::canonize`], for a document given as a JSON object.
+    /// Returns SHA-256 of the canonical N-Quads of `document`, reusing the previous result
+    /// when `key` is the same. Proof options repeat for every credential signed in the same
+    /// second, so this saves a canonicalization per signature.
+    pub(crate) fn sha256_memo(&self, key: &str, document: &Value) -> Result<[u8; 32], JsonLdError> {
+        use sha2::{Digest, Sha256};
+        if let Some((cached, digest)) = lock(&self.memo).as_ref()
+            && cached == key
+        {
+            return Ok(*digest);
+        }
+        let digest: [u8; 32] = Sha256::digest(self.canonize(document)?.as_bytes()).into();
+        *lock(&self.memo) = Some((key.to_owned(), digest));
+        Ok(digest)
+    }
+
+    /// As [`Processor::canonize`], for a document given as a JSON object, leaving out its
+    /// top-level member `skip` if given (a credential's `proof`).
     ///
     /// # Errors
     ///
@@ -321,8 +340,9 @@ impl Processor {
     pub fn canonize_object(
         &self,
         document: &serde_json::Map<String, Value>,
+        skip: Option<&str>,
     ) -> Result<String, JsonLdError> {
-        let quads = expand::object_to_rdf(self, document)?;
+        let quads = expand::object_to_rdf(self, document, skip)?;
         Ok(rdf::canonicalize(&quads, &CanonOptions::default())?.nquads)
     }
 }

@@ -3,7 +3,9 @@
 //! The algorithm issues deterministic labels (`c14n0`, `c14n1`, …) to blank nodes by hashing
 //! their surroundings, so that isomorphic datasets serialize to the same N-Quads document.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use sha2::{Digest, Sha256, Sha384};
 
@@ -105,7 +107,7 @@ impl Issuer {
         Issuer {
             prefix,
             issued: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
@@ -153,7 +155,7 @@ fn components(quad: &Quad) -> [(Option<&str>, char); 3] {
 
 impl<'a> State<'a> {
     fn new(quads: &'a [Quad], options: &'a CanonOptions) -> Self {
-        let mut quads_of: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut quads_of: HashMap<&'a str, Vec<usize>> = HashMap::default();
         for (index, quad) in quads.iter().enumerate() {
             for (label, _) in components(quad) {
                 if let Some(label) = label {
@@ -168,7 +170,7 @@ impl<'a> State<'a> {
             quads,
             options,
             quads_of,
-            first_degree: HashMap::new(),
+            first_degree: HashMap::default(),
             canonical: Issuer::new("_:c14n"),
             steps: 0,
         }
@@ -183,23 +185,16 @@ impl<'a> State<'a> {
     }
 
     fn hash_first_degree(&self, reference: &str) -> String {
-        let mut lines: Vec<String> = Vec::new();
         let relabel = |out: &mut String, label: &str| {
             out.push_str(if label == reference { "a" } else { "z" });
         };
-        for &index in &self.quads_of[reference] {
-            let mut line = String::new();
-            write_quad(
-                &mut line,
-                &self.quads[index],
-                self.options.serialization,
-                &relabel,
-            );
-            lines.push(line);
-        }
-        let serialization = self.options.serialization;
-        lines.sort_by(|a, b| serialization.compare(a, b));
-        self.digest_hex(&lines.concat())
+        let indexes = &self.quads_of[reference];
+        let lines = sorted_lines(
+            indexes.iter().map(|&i| &self.quads[i]),
+            self.options,
+            &relabel,
+        );
+        self.digest_hex(&lines)
     }
 
     fn issue_labels(&mut self) -> Result<(), CanonError> {
@@ -254,12 +249,12 @@ impl<'a> State<'a> {
     fn hash_related(&self, related: &str, quad: &Quad, issuer: &Issuer, position: char) -> String {
         let mut input = String::new();
         input.push(position);
-        if position != 'g' {
-            if let Term::Iri(predicate) = &quad.predicate {
-                input.push('<');
-                input.push_str(predicate);
-                input.push('>');
-            }
+        if position != 'g'
+            && let Term::Iri(predicate) = &quad.predicate
+        {
+            input.push('<');
+            input.push_str(predicate);
+            input.push('>');
         }
         if let Some(id) = self.canonical.get(related).or_else(|| issuer.get(related)) {
             input.push_str(id);
@@ -368,26 +363,46 @@ impl<'a> State<'a> {
             let id = canonical.get(label).and_then(|id| id.strip_prefix("_:"));
             out.push_str(id.unwrap_or(label));
         };
-        let mut lines: Vec<String> = Vec::with_capacity(self.quads.len());
-        for quad in self.quads {
-            let mut line = String::new();
-            write_quad(&mut line, quad, self.options.serialization, &relabel);
-            lines.push(line);
-        }
-        let serialization = self.options.serialization;
-        lines.sort_by(|a, b| serialization.compare(a, b));
-
+        let nquads = sorted_lines(self.quads.iter(), self.options, &relabel);
         let issued = self
             .canonical
             .issued
             .iter()
             .map(|(label, id)| (label.clone(), id.trim_start_matches("_:").to_owned()))
             .collect();
-        Canonicalized {
-            nquads: lines.concat(),
-            issued,
-        }
+        Canonicalized { nquads, issued }
     }
+}
+
+/// Serializes quads as N-Quads lines and returns them sorted and concatenated. The lines are
+/// written into one buffer and sorted as ranges of it, which saves an allocation per line.
+fn sorted_lines<'q>(
+    quads: impl Iterator<Item = &'q Quad>,
+    options: &CanonOptions,
+    relabel: &dyn Fn(&mut String, &str),
+) -> String {
+    let mut buffer = String::new();
+    let mut ranges = Vec::new();
+    for quad in quads {
+        let start = buffer.len();
+        write_quad(&mut buffer, quad, options.serialization, relabel);
+        ranges.push(start..buffer.len());
+    }
+    // Byte order equals UTF-16 order unless a line has a character from U+E000 up, whose
+    // UTF-8 lead byte is at least 0xEE.
+    let bytewise =
+        options.serialization == Serialization::Rdfc10 || !buffer.bytes().any(|byte| byte >= 0xEE);
+    if bytewise {
+        ranges.sort_by(|a, b| buffer.as_bytes()[a.clone()].cmp(&buffer.as_bytes()[b.clone()]));
+    } else {
+        let serialization = options.serialization;
+        ranges.sort_by(|a, b| serialization.compare(&buffer[a.clone()], &buffer[b.clone()]));
+    }
+    let mut out = String::with_capacity(buffer.len());
+    for range in ranges {
+        out.push_str(&buffer[range]);
+    }
+    out
 }
 
 /// All orderings of `items` (Heap's algorithm, iteratively).

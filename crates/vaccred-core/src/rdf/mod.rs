@@ -84,9 +84,37 @@ impl Serialization {
     /// Compares two serialized lines in this serialization's sort order.
     pub fn compare(self, a: &str, b: &str) -> Ordering {
         match self {
-            Serialization::Urdna2015Legacy => a.encode_utf16().cmp(b.encode_utf16()),
+            Serialization::Urdna2015Legacy => compare_utf16(a, b),
             Serialization::Rdfc10 => a.cmp(b),
         }
+    }
+}
+
+/// Compares strings by UTF-16 code units, as JavaScript's default sort does. This equals
+/// code point order except that characters above U+FFFF (surrogate pairs, 0xD800–0xDBFF
+/// first) sort before U+E000–U+FFFF.
+fn compare_utf16(a: &str, b: &str) -> Ordering {
+    let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let start = (0..=common)
+        .rev()
+        .find(|&i| a.is_char_boundary(i))
+        .unwrap_or(0);
+    match (a[start..].chars().next(), b[start..].chars().next()) {
+        (Some(x), Some(y)) => {
+            let unit = |c: char| {
+                let code = u32::from(c);
+                if code > 0xFFFF {
+                    0xD800 + ((code - 0x10000) >> 10)
+                } else {
+                    code
+                }
+            };
+            unit(x)
+                .cmp(&unit(y))
+                .then_with(|| x.cmp(&y))
+                .then_with(|| a.len().cmp(&b.len()))
+        }
+        _ => a.len().cmp(&b.len()),
     }
 }
 
@@ -170,4 +198,35 @@ pub fn to_nquads(quads: &[Quad], serialization: Serialization) -> String {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_order_matches_javascript() {
+        let cases = [
+            ("a", "b"),
+            ("ab", "abc"),
+            ("\u{1F600}", "\u{E000}"),
+            ("x\u{1F600}y", "x\u{FF21}"),
+            ("\u{10000}", "\u{10001}"),
+            ("é", "ê"),
+        ];
+        for (smaller, larger) in cases {
+            let expected = smaller.encode_utf16().cmp(larger.encode_utf16());
+            assert_eq!(
+                compare_utf16(smaller, larger),
+                expected,
+                "{smaller} {larger}"
+            );
+            assert_eq!(
+                compare_utf16(larger, smaller),
+                expected.reverse(),
+                "{larger} {smaller}"
+            );
+            assert_eq!(compare_utf16(smaller, smaller), Ordering::Equal);
+        }
+    }
 }

@@ -104,7 +104,7 @@ fn vaccine_first_match_wins() {
 #[test]
 fn vaccine_table_from_json() {
     let table: VaccineTable = serde_json::from_str(
-        r#"{"vaccines":[{"vaccineName":"Novel Vax","icd11Code":"XX0000"}],"icd11Terms":{}}"#,
+        r#"{"vaccines":[{"vaccine_name":"Novel Vax","icd11_code":"XX0000"}],"icd11_terms":{}}"#,
     )
     .expect("valid table");
     let found = table.lookup("novelvax 2");
@@ -166,7 +166,7 @@ fn sampling_rejects_biased_tail() {
 #[test]
 fn issuer_config_from_json() {
     let config: IssuerConfig = serde_json::from_str(
-        r#"{"did":"did:web:moh.gov.jm","defaultShape":"certifyV2","identityRejectionPattern":"^$"}"#,
+        r#"{"did":"did:web:moh.gov.jm","default_shape":"certifyV2","identity_rejection_pattern":"^$"}"#,
     )
     .expect("valid config");
     assert_eq!(config.did, "did:web:moh.gov.jm");
