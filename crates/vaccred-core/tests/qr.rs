@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use time::PrimitiveDateTime;
 use time::macros::datetime;
 use vaccred_core::qr::{
-    Packing, QrEncoding, QrSymbol, decode_credential, latin1_to_utf8, read_qr_image, write_zip,
+    MAX_IMAGE_SIDE, Packing, QrEncoding, QrSymbol, decode_credential, latin1_to_utf8,
+    read_qr_image, read_qr_luma, write_zip,
 };
 
 const ED25519_JSON: &[u8] = include_bytes!("fixtures/qr/credential-ed25519.json");
@@ -159,5 +160,41 @@ fn qr_timings() {
                 png.len()
             );
         }
+    }
+}
+
+/// Builds a square frame tiled with 7x7-module finder patterns, `module` pixels per
+/// module and one module apart: the worst case found for the QR detector.
+fn finder_pattern_grid(side: u32, module: u32) -> Vec<u8> {
+    let cell = 8 * module;
+    (0..side * side)
+        .map(|index| {
+            let x = (index % side) % cell / module;
+            let y = (index / side) % cell / module;
+            if x >= 7 || y >= 7 {
+                return 255;
+            }
+            let ring = x.min(y).min(6 - x).min(6 - y);
+            if ring == 1 { 255 } else { 0 }
+        })
+        .collect()
+}
+
+/// Prints how long the detector takes on the largest accepted frame in the worst
+/// cases known. Run with
+/// `cargo test --release -p vaccred-core --test qr -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing report, run by hand in release mode"]
+fn detector_worst_case_timings() {
+    let side = MAX_IMAGE_SIDE;
+    for module in [1, 2, 3, 5] {
+        let frame = finder_pattern_grid(side, module);
+        let start = Instant::now();
+        let result = read_qr_luma(&frame, side, side);
+        println!(
+            "{side}x{side} finder pattern grid, {module} px per module: {:?} in {:?}",
+            result.err(),
+            start.elapsed()
+        );
     }
 }

@@ -9,13 +9,14 @@
 //! JSON with the [`Packing`] it found. Every failure is a [`QrError`], never a panic.
 
 mod decode;
+mod scan;
 mod symbol;
 mod zip;
 
 pub use decode::{
-    Carrier, DecodedCredential, MAX_IMAGE_SIDE, MAX_INPUT_SIZE, Packing, decode_credential,
-    decode_payload, read_qr_image, read_qr_luma,
+    Carrier, DecodedCredential, MAX_INPUT_SIZE, Packing, decode_credential, decode_payload,
 };
+pub use scan::{MAX_IMAGE_SIDE, read_qr_image, read_qr_luma};
 pub use symbol::{
     MAX_PNG_SCALE, MAX_SYMBOL_BYTES, QUIET_ZONE_MODULES, QrEncoding, QrSymbol, latin1_to_utf8,
     utf8_to_latin1,
@@ -69,7 +70,7 @@ pub enum QrError {
     /// feature outside plain single-disk ZIP (ZIP64, encryption, other compression).
     #[error("invalid ZIP archive: {reason}")]
     InvalidZip {
-        /// What is wrong with the archive.
+        /// Description of the fault in the archive.
         reason: String,
     },
     /// The ZIP archive has no entry named `certificate.json`.

@@ -1,7 +1,7 @@
 //! QR symbols for credential payloads, and their PNG and SVG renderings.
 //!
 //! Symbols use error-correction level M and one byte-mode segment without an ECI
-//! designator, in the smallest version that holds the payload. The module matrix
+//! designator, in the smallest version that fits the payload. The module matrix
 //! comes from `fast_qr`, which accepts arbitrary bytes with a forced byte mode.
 
 use std::fmt::Write as _;
@@ -21,7 +21,7 @@ pub const QUIET_ZONE_MODULES: usize = 4;
 /// symbol renders at most (177 + 8) × 32 = 5920 pixels wide.
 pub const MAX_PNG_SCALE: u32 = 32;
 
-/// How the ZIP bytes are placed in the QR symbol's byte-mode segment.
+/// Mapping of the ZIP bytes into the QR symbol's byte-mode segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QrEncoding {
     /// Each ZIP byte as a Latin-1 character, encoded as UTF-8, as DIVOC's

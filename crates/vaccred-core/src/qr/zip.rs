@@ -15,12 +15,12 @@ use time::PrimitiveDateTime;
 
 use super::QrError;
 
-/// Name of the archive entry that holds the signed credential.
+/// Name of the archive entry that contains the signed credential.
 pub const CERTIFICATE_ENTRY: &str = "certificate.json";
 
 /// Maximum decompressed size of `certificate.json`, in bytes.
 ///
-/// A DIVOC credential is about 2 KB, and a QR symbol holds at most 2953 bytes, so
+/// A DIVOC credential is about 2 KB, and a QR symbol stores at most 2953 bytes, so
 /// anything near this limit is a zip bomb rather than a credential.
 pub const MAX_CERTIFICATE_SIZE: usize = 64 * 1024;
 
