@@ -383,7 +383,27 @@ fn keys_from_pem(text: &str) -> Result<Vec<TrustedKey>, KeyError> {
     Ok(keys)
 }
 
+/// Members that hold private key material in DIVOC key nodes and JWKs.
+const PRIVATE_MEMBERS: [&str; 4] = ["privateKeyBase58", "privateKeyPem", "d", "privateKeyJwk"];
+
+fn has_private_material(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(key, item)| {
+            PRIVATE_MEMBERS.contains(&key.as_str()) || has_private_material(item)
+        }),
+        Value::Array(items) => items.iter().any(has_private_material),
+        _ => false,
+    }
+}
+
 fn keys_from_json(value: &Value) -> Result<Vec<TrustedKey>, KeyError> {
+    if has_private_material(value) {
+        return Err(KeyError::Format(
+            "the JSON holds a private key; give verifiers only the public key (remove \
+             privateKeyBase58, privateKeyPem or the JWK member \"d\")"
+                .into(),
+        ));
+    }
     if let Some(keys) = value.get("keys").and_then(Value::as_array) {
         return keys.iter().map(|jwk| key_from_jwk(jwk, None)).collect();
     }

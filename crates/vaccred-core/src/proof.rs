@@ -140,6 +140,9 @@ pub enum ProofError {
     /// A member of the proof is missing or malformed.
     #[error("invalid proof: {0}")]
     Malformed(String),
+    /// The `jws` is not a detached JWS of the proof type: an altered or corrupted signature.
+    #[error("invalid proof signature: {0}")]
+    BadJws(String),
 }
 
 /// A proof read from a credential.
@@ -186,9 +189,9 @@ impl Proof {
         let jws = text("jws")?;
         let (header, signature) = jws
             .split_once("..")
-            .ok_or_else(|| ProofError::Malformed("proof.jws is not a detached JWS".into()))?;
+            .ok_or_else(|| ProofError::BadJws("proof.jws is not a detached JWS".into()))?;
         if header != proof_type.jws_header() {
-            return Err(ProofError::Malformed(format!(
+            return Err(ProofError::BadJws(format!(
                 "proof.jws header does not match {proof_type} (expected alg {})",
                 if proof_type == ProofType::RsaSignature2018 {
                     "PS256"
@@ -200,7 +203,7 @@ impl Proof {
         use base64::Engine as _;
         let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(signature)
-            .map_err(|_| ProofError::Malformed("proof.jws signature is not base64url".into()))?;
+            .map_err(|_| ProofError::BadJws("proof.jws signature is not base64url".into()))?;
         Ok(Proof {
             options: ProofOptions {
                 proof_type,

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::jsonld::{JsonLdError, Processor};
+use crate::jsonld::{Coverage, JsonLdError, Processor};
 use crate::keys::{KeyId, TrustStore};
 use crate::proof::{ASSERTION_METHOD, Proof, ProofError, ProofType, signing_input};
 
@@ -69,6 +69,15 @@ pub enum Invalid {
     /// The certificate's validity has ended.
     #[error("the certificate expired on {0}")]
     Expired(String),
+    /// Displayed vaccination or issuer fields are not covered by the signature: the JSON
+    /// holds values that drop out of the signed JSON-LD data, as when a relative `id` is
+    /// slipped in next to the signed nodes.
+    #[error("these fields are not covered by the signature: {}", .0.join(", "))]
+    UnsignedContent(Vec<String>),
+    /// Members are keyed by IRIs instead of terms of the credential's context, which can
+    /// place signed data beside unsigned look-alikes; issuers never write such members.
+    #[error("members keyed by IRIs instead of context terms: {}", .0.join(", "))]
+    IriMembers(Vec<String>),
 }
 
 /// A revocation status source, such as a downloaded revocation list or an online check.
@@ -112,6 +121,10 @@ pub enum Outcome {
         key_id: Option<KeyId>,
         /// The proof type.
         proof_type: ProofType,
+        /// Holder fields (such as `name`, `dob`) shown by [`Summary`] that the signature does
+        /// not cover. DIVOC signs none of them when `credentialSubject.id` is not an absolute
+        /// IRI, as in credentials with an empty id; such values must not be trusted.
+        unsigned: Vec<String>,
     },
     /// Verified and found invalid.
     Invalid {
@@ -184,6 +197,10 @@ pub fn verify_credential(
         Some(Err(ProofError::UnsupportedType(name))) => {
             return could_not(CouldNotVerify::UnsupportedProofType(name), Some(credential));
         }
+        Some(Err(ProofError::BadJws(_))) => {
+            let reason = Invalid::BadSignature;
+            return Outcome::Invalid { reason, credential };
+        }
         Some(Err(error)) => return could_not(CouldNotVerify::Proof(error), Some(credential)),
         Some(Ok(proof)) => proof,
     };
@@ -192,6 +209,22 @@ pub fn verify_credential(
         Err(Ok(reason)) => return Outcome::Invalid { reason, credential },
         Err(Err(reason)) => return could_not(reason, Some(credential)),
     };
+    let coverage = match processor.coverage(&credential, Some("proof")) {
+        Ok(coverage) => coverage,
+        Err(error) => return could_not(CouldNotVerify::Canonicalization(error), Some(credential)),
+    };
+    if !coverage.iri_keys.is_empty() {
+        let reason = Invalid::IriMembers(coverage.iri_keys);
+        return Outcome::Invalid { reason, credential };
+    }
+    let unsigned = unsigned_fields(&coverage, &credential);
+    let (holder, other): (Vec<String>, Vec<String>) = unsigned
+        .into_iter()
+        .partition(|field| HOLDER_FIELDS.contains(&field.as_str()));
+    if !other.is_empty() {
+        let reason = Invalid::UnsignedContent(other);
+        return Outcome::Invalid { reason, credential };
+    }
     if let Some(reason) = expiry(&credential, options) {
         return Outcome::Invalid { reason, credential };
     }
@@ -214,7 +247,20 @@ pub fn verify_credential(
         credential,
         key_id,
         proof_type: proof.options.proof_type,
+        unsigned: holder,
     }
+}
+
+/// Summary fields that describe the holder rather than the vaccination.
+const HOLDER_FIELDS: [&str; 4] = ["name", "age", "dob", "gender"];
+
+/// The [`Summary`] fields with a value that the signed dataset does not contain.
+fn unsigned_fields(coverage: &Coverage, credential: &Map<String, Value>) -> Vec<String> {
+    Summary::fields(credential)
+        .into_iter()
+        .filter(|field| !field.value.is_empty() && !coverage.signed.contains(&field.pointer))
+        .map(|field| field.name.to_owned())
+        .collect()
 }
 
 /// Checks the proof; `Err(Ok(_))` is invalid, `Err(Err(_))` could not verify.
@@ -337,41 +383,94 @@ pub struct Summary {
     pub issuer: String,
 }
 
+/// One displayed value and where it is in the credential JSON.
+struct Field {
+    name: &'static str,
+    pointer: String,
+    value: String,
+}
+
+fn text_of(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Number(number)) => number.to_string(),
+        Some(Value::Bool(flag)) => flag.to_string(),
+        _ => String::new(),
+    }
+}
+
 impl Summary {
     /// Reads the displayed fields of a credential.
     pub fn of(credential: &Map<String, Value>) -> Self {
-        let subject = credential.get("credentialSubject");
-        let evidence = credential
-            .get("evidence")
-            .and_then(|e| e.as_array().and_then(|a| a.first()).or(Some(e)));
-        let text = |value: Option<&Value>| match value {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Number(number)) => number.to_string(),
-            Some(Value::Bool(flag)) => flag.to_string(),
-            _ => String::new(),
-        };
-        let of_subject = |name: &str| text(subject.and_then(|s| s.get(name)));
-        let of_evidence = |name: &str| text(evidence.and_then(|e| e.get(name)));
-        let issuer = credential.get("issuer");
-        Summary {
-            name: of_subject("name"),
-            age: of_subject("age"),
-            dob: of_subject("dob"),
-            gender: of_subject("gender"),
-            certificate_id: of_evidence("certificateId"),
-            vaccine: of_evidence("vaccine"),
-            prophylaxis: of_evidence("prophylaxis"),
-            date: of_evidence("date"),
-            effective_start: of_evidence("effectiveStart"),
-            effective_until: of_evidence("effectiveUntil"),
-            dose: of_evidence("dose"),
-            total_doses: of_evidence("totalDoses"),
-            facility: text(
-                evidence
-                    .and_then(|e| e.get("facility"))
-                    .and_then(|f| f.get("name")),
-            ),
-            issuer: text(issuer.and_then(|i| i.get("id")).or(issuer)),
+        let mut summary = Summary::default();
+        for field in Summary::fields(credential) {
+            let slot = match field.name {
+                "name" => &mut summary.name,
+                "age" => &mut summary.age,
+                "dob" => &mut summary.dob,
+                "gender" => &mut summary.gender,
+                "certificateId" => &mut summary.certificate_id,
+                "vaccine" => &mut summary.vaccine,
+                "prophylaxis" => &mut summary.prophylaxis,
+                "date" => &mut summary.date,
+                "effectiveStart" => &mut summary.effective_start,
+                "effectiveUntil" => &mut summary.effective_until,
+                "dose" => &mut summary.dose,
+                "totalDoses" => &mut summary.total_doses,
+                "facility" => &mut summary.facility,
+                _ => &mut summary.issuer,
+            };
+            *slot = field.value;
         }
+        summary
     }
+
+    /// The displayed fields with their JSON pointers: the subject's and the first evidence
+    /// entry's members, the facility name and the issuer (a string or an object's `id`).
+    fn fields(credential: &Map<String, Value>) -> Vec<Field> {
+        let mut fields = Vec::new();
+        let mut add = |name: &'static str, pointer: String| {
+            let value = text_of(credential_pointer(credential, &pointer));
+            fields.push(Field {
+                name,
+                pointer,
+                value,
+            });
+        };
+        for name in HOLDER_FIELDS {
+            add(name, format!("/credentialSubject/{name}"));
+        }
+        let evidence = match credential.get("evidence") {
+            Some(Value::Array(_)) => "/evidence/0",
+            _ => "/evidence",
+        };
+        for name in [
+            "certificateId",
+            "vaccine",
+            "prophylaxis",
+            "date",
+            "effectiveStart",
+            "effectiveUntil",
+            "dose",
+            "totalDoses",
+        ] {
+            add(name, format!("{evidence}/{name}"));
+        }
+        add("facility", format!("{evidence}/facility/name"));
+        match credential.get("issuer") {
+            Some(Value::Object(_)) => add("issuer", "/issuer/id".to_owned()),
+            _ => add("issuer", "/issuer".to_owned()),
+        }
+        fields
+    }
+}
+
+fn credential_pointer<'a>(credential: &'a Map<String, Value>, pointer: &str) -> Option<&'a Value> {
+    let mut tokens = pointer.trim_start_matches('/').split('/');
+    let first = credential.get(tokens.next()?)?;
+    tokens.try_fold(first, |value, token| match value {
+        Value::Array(items) => items.get(token.parse::<usize>().ok()?),
+        Value::Object(map) => map.get(token),
+        _ => None,
+    })
 }

@@ -171,3 +171,81 @@ fn unknown_key_could_not_verify() {
         "{outcome:?}"
     );
 }
+
+fn signed_v3() -> Map<String, Value> {
+    let processor = Processor::default();
+    let created = datetime!(2021-05-01 10:05:00 UTC);
+    let unsigned = object(&fixture("appendix-a/v3-unsigned.json"));
+    sign_credential(&processor, &divoc_ed25519_key(), unsigned, created).unwrap()
+}
+
+fn verify_with_divoc_key(credential: Map<String, Value>) -> Outcome {
+    let store = trust(&[DIVOC_ED25519_PUBLIC]);
+    verify_credential(
+        &Processor::default(),
+        &store,
+        credential,
+        &no_expiry(),
+        None,
+    )
+}
+
+#[test]
+fn signed_fields_are_all_covered() {
+    let outcome = verify_with_divoc_key(signed_v3());
+    let Outcome::Valid { unsigned, .. } = outcome else {
+        panic!("expected valid: {outcome:?}");
+    };
+    assert!(unsigned.is_empty(), "{unsigned:?}");
+}
+
+#[test]
+fn iri_keyed_members_are_invalid() {
+    // Signed nodes moved under IRI keys, with look-alike unsigned nodes under the terms.
+    let mut forged = signed_v3();
+    let credentials = "https://www.w3.org/2018/credentials#";
+    let subject = forged["credentialSubject"].clone();
+    forged.insert(format!("{credentials}credentialSubject"), subject);
+    forged["credentialSubject"] =
+        serde_json::json!({"type": "Person", "id": "x", "name": "Mallory"});
+    let outcome = verify_with_divoc_key(forged);
+    assert!(
+        matches!(&outcome, Outcome::Invalid { reason: Invalid::IriMembers(members), .. }
+            if members == &["/https:~1~1www.w3.org~12018~1credentials#credentialSubject"]),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn relative_evidence_id_is_unsigned_content() {
+    let processor = Processor::default();
+    let created = datetime!(2021-05-01 10:05:00 UTC);
+    let mut unsigned = object(&fixture("appendix-a/v3-unsigned.json"));
+    unsigned["evidence"][0]["id"] = Value::String("vaccine-123".into());
+    let signed = sign_credential(&processor, &divoc_ed25519_key(), unsigned, created).unwrap();
+    let outcome = verify_with_divoc_key(signed);
+    let Outcome::Invalid {
+        reason: Invalid::UnsignedContent(fields),
+        ..
+    } = &outcome
+    else {
+        panic!("expected unsigned content: {outcome:?}");
+    };
+    assert!(fields.contains(&"vaccine".to_owned()), "{fields:?}");
+    assert!(fields.contains(&"dose".to_owned()), "{fields:?}");
+}
+
+#[test]
+fn empty_subject_id_warns_holder_unsigned() {
+    // DIVOC credentials with an empty credentialSubject.id sign none of the holder fields.
+    let processor = Processor::default();
+    let created = datetime!(2021-05-01 10:05:00 UTC);
+    let mut unsigned = object(&fixture("appendix-a/v3-unsigned.json"));
+    unsigned["credentialSubject"]["id"] = Value::String(String::new());
+    let signed = sign_credential(&processor, &divoc_ed25519_key(), unsigned, created).unwrap();
+    let outcome = verify_with_divoc_key(signed);
+    let Outcome::Valid { unsigned, .. } = &outcome else {
+        panic!("expected valid: {outcome:?}");
+    };
+    assert_eq!(unsigned, &["name", "age", "dob", "gender"]);
+}

@@ -1,7 +1,8 @@
 //! QR symbol versions of signed Appendix A credentials, against DIVOC's versions 30–35.
 //!
 //! DIVOC's certificate_api (JSZip 3.7.1, node-qrcode 1.4.4) needs version 33 for RSA/V2,
-//! 35 for RSA/V3, 30 for Ed25519/V2 and 31 for Ed25519/V3 at level M.
+//! 35 for RSA/V3, 30 for Ed25519/V2 and 31 for Ed25519/V3 at level M. RSA-PSS signatures
+//! are randomized, so an RSA credential's ZIP size, and its version, varies by one step.
 
 use std::path::Path;
 
@@ -44,12 +45,13 @@ fn key(kind: &str) -> SigningKey {
 fn appendix_a_qr_versions() {
     let processor = Processor::default();
     let issued = datetime!(2021-05-01 10:05:00);
-    // (key, shape file, version with DIVOC's Latin-1-as-UTF-8 bytes, version with raw bytes)
+    // (key, shape file, highest version with DIVOC's Latin-1-as-UTF-8 bytes, highest with
+    // raw bytes); Ed25519 signatures are deterministic, so those versions are exact.
     let cases = [
         ("ed25519", "appendix-a/v2-unsigned.json", 30, 24),
         ("ed25519", "appendix-a/v3-unsigned.json", 31, 25),
-        ("rsa", "appendix-a/v2-unsigned.json", 33, 27),
-        ("rsa", "appendix-a/v3-unsigned.json", 34, 28),
+        ("rsa", "appendix-a/v2-unsigned.json", 34, 28),
+        ("rsa", "appendix-a/v3-unsigned.json", 35, 29),
     ];
     let mut report = Vec::new();
     let mut versions = Vec::new();
@@ -76,8 +78,16 @@ fn appendix_a_qr_versions() {
         versions.push((divoc.version(), divoc_version, raw.version(), raw_version));
     }
     println!("{}", report.join("\n"));
-    for ((divoc, divoc_expected, raw, raw_expected), line) in versions.into_iter().zip(&report) {
-        assert_eq!(divoc, divoc_expected, "DIVOC encoding: {line}");
-        assert_eq!(raw, raw_expected, "raw encoding: {line}");
+    for ((divoc, divoc_max, raw, raw_max), line) in versions.into_iter().zip(&report) {
+        let exact = line.starts_with("ed25519");
+        let lowest = |max: u8| if exact { max } else { max - 1 };
+        assert!(
+            (lowest(divoc_max)..=divoc_max).contains(&divoc),
+            "DIVOC encoding: {line}"
+        );
+        assert!(
+            (lowest(raw_max)..=raw_max).contains(&raw),
+            "raw encoding: {line}"
+        );
     }
 }

@@ -8,7 +8,7 @@ use vaccred_core::keys::KeyId;
 use vaccred_core::sign::{KeyType, SigningKey};
 
 use crate::KeyKind;
-use crate::files::{with_suffix, write_atomic};
+use crate::files::{Output, with_suffix, write_all_atomic};
 
 pub(crate) fn generate(
     kind: KeyKind,
@@ -34,9 +34,19 @@ pub(crate) fn generate(
     };
     let key = SigningKey::generate(key_type, id, did).context("--did")?;
     let private = key.to_pkcs8_pem()?;
-    write_atomic(&private_path, private.as_bytes(), 0o600)?;
     let public = key.public_key().to_pem(Some(key.id()));
-    write_atomic(&public_path, public.as_bytes(), 0o644)?;
+    write_all_atomic(&[
+        Output {
+            path: private_path,
+            contents: private.as_bytes(),
+            mode: 0o600,
+        },
+        Output {
+            path: public_path,
+            contents: public.as_bytes(),
+            mode: 0o644,
+        },
+    ])?;
     let _ = writeln!(std::io::stdout().lock(), "{}", key.id());
     Ok(())
 }

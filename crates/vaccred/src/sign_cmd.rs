@@ -17,7 +17,12 @@ use vaccred_core::keys::KeyId;
 use vaccred_core::qr::{QrEncoding, QrSymbol, write_zip};
 use vaccred_core::sign::{SigningKey, sign_credential};
 
-use crate::files::{read, with_suffix, write_atomic};
+use crate::files::{Output, read, with_suffix, write_all_atomic};
+
+/// Largest certify request file read, in bytes.
+const MAX_REQUEST_FILE: u64 = 64 * 1024 * 1024;
+/// Largest key or settings file read, in bytes.
+const MAX_SMALL_FILE: u64 = 1024 * 1024;
 
 /// Arguments of `vaccred sign`.
 #[derive(Debug, clap::Args)]
@@ -75,7 +80,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<()> {
         ShapeArg::V2 => Shape::V2,
         ShapeArg::V3 => Shape::V3,
     };
-    let body = read(&args.request)?;
+    let body = read(&args.request, MAX_REQUEST_FILE)?;
     let options = ParseOptions {
         shape,
         today: Some(issued_at.date()),
@@ -143,20 +148,27 @@ fn write_outputs(
         QrArg::Divoc => QrEncoding::DivocLatin1Utf8,
         QrArg::Raw => QrEncoding::Raw,
     };
-    let symbol = QrSymbol::encode(&zip, encoding)?;
-    let mut json_line = json;
-    json_line.push(b'\n');
-    write_atomic(&with_suffix(prefix, ".json"), &json_line, 0o644)?;
-    write_atomic(
-        &with_suffix(prefix, ".png"),
-        &symbol.to_png(args.qr_scale)?,
-        0o644,
-    )?;
-    write_atomic(
-        &with_suffix(prefix, ".svg"),
-        symbol.to_svg().as_bytes(),
-        0o644,
-    )?;
+    let symbol = QrSymbol::encode(&zip, encoding)
+        .context("the signed credential does not fit in a QR code; shorten the longest fields")?;
+    let png = symbol.to_png(args.qr_scale).context("--qr-scale")?;
+    let svg = symbol.to_svg();
+    write_all_atomic(&[
+        Output {
+            path: with_suffix(prefix, ".json"),
+            contents: &json,
+            mode: 0o644,
+        },
+        Output {
+            path: with_suffix(prefix, ".png"),
+            contents: &png,
+            mode: 0o644,
+        },
+        Output {
+            path: with_suffix(prefix, ".svg"),
+            contents: svg.as_bytes(),
+            mode: 0o644,
+        },
+    ])?;
     Ok(symbol.version())
 }
 
@@ -164,14 +176,14 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<IssuerConfig> {
     let Some(path) = path else {
         return Ok(IssuerConfig::default());
     };
-    let text = String::from_utf8(read(path)?)
+    let text = String::from_utf8(read(path, MAX_SMALL_FILE)?)
         .with_context(|| format!("{}: the file is not UTF-8 text", path.display()))?;
     toml::from_str(&text).with_context(|| format!("{}: invalid issuer settings", path.display()))
 }
 
 fn load_key(path: &Path, key_id: Option<&str>, did: &str) -> anyhow::Result<SigningKey> {
     let id = key_id.map(KeyId::new).transpose().context("--key-id")?;
-    let bytes = zeroize::Zeroizing::new(read(path)?);
+    let bytes = zeroize::Zeroizing::new(read(path, MAX_SMALL_FILE)?);
     let text = std::str::from_utf8(&bytes)
         .with_context(|| format!("{}: a key file must be PEM or base58 text", path.display()))?;
     let key = if text.contains("-----BEGIN") {

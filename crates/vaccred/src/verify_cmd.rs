@@ -27,7 +27,8 @@ pub(crate) struct VerifyArgs {
     file: PathBuf,
     /// Trusted public key file: PEM, base58 Ed25519, JSON key, JWK set or DID document.
     /// Prefix with ID= (e.g. did:india=key.pem) to trust it only for that verificationMethod.
-    #[arg(long = "trust", required = true, num_args = 1..)]
+    /// Repeat the option for several key files.
+    #[arg(long = "trust", required = true)]
     trust: Vec<String>,
     /// Try every trusted key whatever the proof's verificationMethod.
     #[arg(long)]
@@ -42,7 +43,7 @@ pub(crate) struct VerifyArgs {
 
 pub(crate) fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let trust = load_trust(&args.trust)?;
-    let input = read(&args.file)?;
+    let input = read(&args.file, vaccred_core::qr::MAX_INPUT_SIZE as u64)?;
     let options = VerifyOptions {
         any_key: args.any_key,
         enforce_effective_until: args.enforce_effective_until,
@@ -76,7 +77,7 @@ fn load_trust(specs: &[String]) -> anyhow::Result<TrustStore> {
             None => (None, spec.as_str()),
         };
         let path = PathBuf::from(path);
-        let keys = parse_public_keys(&read(&path)?)
+        let keys = parse_public_keys(&read(&path, 1024 * 1024)?)
             .with_context(|| format!("{}: not a usable public key file", path.display()))?;
         for key in keys {
             store.add(TrustedKey {
@@ -107,21 +108,54 @@ fn status(outcome: &Outcome) -> (&'static str, String) {
     }
 }
 
+/// Holder fields the signature does not cover, for a valid outcome.
+fn unsigned(outcome: &Outcome) -> &[String] {
+    match outcome {
+        Outcome::Valid { unsigned, .. } => unsigned,
+        _ => &[],
+    }
+}
+
 fn outcome_json(outcome: &Outcome) -> serde_json::Value {
     let (status, message) = status(outcome);
     json!({
         "status": status,
         "message": message,
+        "unsignedFields": unsigned(outcome),
         "certificate": outcome.credential().map(Summary::of),
     })
 }
 
+/// Escapes control and bidirectional formatting characters, so text from a credential
+/// cannot move the cursor, clear lines or reorder what a terminal shows.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn print_outcome(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()> {
     let (status, message) = status(outcome);
-    writeln!(out, "{}: {message}", status.to_uppercase())?;
+    writeln!(out, "{}: {}", status.to_uppercase(), printable(&message))?;
     let Some(credential) = outcome.credential() else {
         return Ok(());
     };
+    let unsigned = unsigned(outcome);
+    if !unsigned.is_empty() {
+        writeln!(
+            out,
+            "WARNING: the issuer's signature does not cover {}; check them against an identity \
+             document.",
+            unsigned.join(", ")
+        )?;
+    }
     if !outcome.is_valid() {
         writeln!(out, "Contents as written, not verified:")?;
     }
@@ -141,10 +175,16 @@ fn print_outcome(out: &mut impl Write, outcome: &Outcome) -> std::io::Result<()>
         ("Facility", &summary.facility),
         ("Issuer", &summary.issuer),
     ];
+    let holder = ["Name", "Age", "Date of birth", "Gender"];
+    let field_names = ["name", "age", "dob", "gender"];
     for (label, value) in rows {
-        if !value.is_empty() {
-            writeln!(out, "{label:>15}: {value}")?;
+        if value.is_empty() {
+            continue;
         }
+        let position = holder.iter().position(|h| *h == label);
+        let not_signed = position.is_some_and(|i| unsigned.iter().any(|u| u == field_names[i]));
+        let note = if not_signed { "  (not signed)" } else { "" };
+        writeln!(out, "{label:>15}: {}{note}", printable(value))?;
     }
     Ok(())
 }

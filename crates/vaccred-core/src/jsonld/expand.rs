@@ -4,7 +4,7 @@
 //! jsonld.js 2.0.2 implements them, for node objects, value objects and lists in the default
 //! graph.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -47,18 +47,28 @@ pub(super) fn object_to_rdf(
         Some(local) => processor.root_context(local)?,
         None => Arc::new(ActiveContext::default()),
     };
-    let mut builder = Builder {
-        processor,
-        quads: Vec::new(),
-        origins: Vec::new(),
-        by_subject: HashMap::default(),
-        graph: None,
-        skip,
-        blank_labels: HashMap::default(),
-        next_blank: 0,
-    };
+    let mut builder = Builder::new(processor, skip);
     builder.node(&context, None, root, true, 0)?;
     Ok(builder.quads)
+}
+
+/// Returns the JSON pointers of the scalars of `root` whose statements are in its dataset,
+/// linked to the root node by statements that are in it too, and the pointers of members
+/// keyed by an IRI instead of a term.
+pub(super) fn covered_pointers(
+    processor: &Processor,
+    root: &Map<String, Value>,
+    skip: Option<&str>,
+) -> Result<(HashSet<String>, Vec<String>), JsonLdError> {
+    let mut builder = Builder::new(processor, skip);
+    builder.trace = Some(Trace::default());
+    let context = match root.get("@context") {
+        Some(local) => processor.root_context(local)?,
+        None => Arc::new(ActiveContext::default()),
+    };
+    builder.node(&context, None, root, true, 0)?;
+    let trace = builder.trace.unwrap_or_default();
+    Ok((trace.covered, trace.iri_keys))
 }
 
 struct Builder<'p> {
@@ -76,6 +86,34 @@ struct Builder<'p> {
     /// Blank node labels written in the document, mapped to generated labels.
     blank_labels: HashMap<String, String>,
     next_blank: usize,
+    /// Records which JSON values reach the dataset, when requested.
+    trace: Option<Trace>,
+}
+
+/// Which JSON scalars end up in the dataset through an unbroken chain of emitted links from
+/// the root node. Values under a dropped node (a relative `@id`) are not signed even though
+/// they are in the JSON.
+#[derive(Default)]
+struct Trace {
+    /// JSON pointer tokens of the value being converted.
+    path: Vec<String>,
+    /// For each node object being converted: whether it is linked into the dataset.
+    anchored: Vec<bool>,
+    /// JSON pointers (RFC 6901) of the scalars that are in the dataset.
+    covered: HashSet<String>,
+    /// JSON pointers of members whose key is an IRI rather than a term of the context.
+    iri_keys: Vec<String>,
+}
+
+impl Trace {
+    fn pointer(&self) -> String {
+        let mut pointer = String::new();
+        for token in &self.path {
+            pointer.push('/');
+            pointer.push_str(&token.replace('~', "~0").replace('/', "~1"));
+        }
+        pointer
+    }
 }
 
 /// A node reference: an IRI or blank node, or `None` when the identifier is relative (such
@@ -88,15 +126,35 @@ type NodeRef = Option<Term>;
 struct Object {
     term: Term,
     origin: Option<String>,
+    /// The JSON pointer of the scalar this object came from, when tracing.
+    leaf: Option<String>,
 }
 
 impl Object {
     fn node(term: Term) -> Self {
-        Object { term, origin: None }
+        Object {
+            term,
+            origin: None,
+            leaf: None,
+        }
     }
 }
 
-impl Builder<'_> {
+impl<'p> Builder<'p> {
+    fn new(processor: &'p Processor, skip: Option<&'p str>) -> Self {
+        Builder {
+            processor,
+            quads: Vec::new(),
+            origins: Vec::new(),
+            by_subject: HashMap::default(),
+            graph: None,
+            skip,
+            blank_labels: HashMap::default(),
+            next_blank: 0,
+            trace: None,
+        }
+    }
+
     fn fresh_blank(&mut self) -> Term {
         let label = format!("b{}", self.next_blank);
         self.next_blank += 1;
@@ -124,10 +182,11 @@ impl Builder<'_> {
         }
     }
 
-    fn emit(&mut self, subject: &NodeRef, predicate: &str, object: Object) {
-        let Some(subject) = subject else { return };
+    /// Adds a quad unless a part is dropped; returns whether the statement is in the dataset.
+    fn emit(&mut self, subject: &NodeRef, predicate: &str, object: Object) -> bool {
+        let Some(subject) = subject else { return false };
         if predicate.starts_with("_:") {
-            return;
+            return false;
         }
         let quads = &self.quads;
         let origins = &self.origins;
@@ -141,7 +200,7 @@ impl Builder<'_> {
                 && origins[index] == object.origin
         });
         if duplicate {
-            return;
+            return true;
         }
         emitted.push(quads.len());
         self.origins.push(object.origin);
@@ -151,6 +210,7 @@ impl Builder<'_> {
             object: object.term,
             graph: self.graph.clone(),
         });
+        true
     }
 
     /// Converts a node object; returns its reference.
@@ -168,6 +228,39 @@ impl Builder<'_> {
         let context = self.node_context(active, property, map, root)?;
         let (context, type_context) = self.apply_type_scopes(&context, map)?;
         let subject = self.subject(&context, map)?;
+        let anchored = if let Some(trace) = &mut self.trace {
+            let parent = trace.anchored.last().copied().unwrap_or(true);
+            trace.anchored.push(parent && subject.is_some());
+            parent && subject.is_some()
+        } else {
+            false
+        };
+        let result = self.properties(
+            &context,
+            &type_context,
+            &subject,
+            anchored,
+            map,
+            root,
+            depth,
+        );
+        if let Some(trace) = &mut self.trace {
+            trace.anchored.pop();
+        }
+        result.map(|()| subject)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the state of one node object")]
+    fn properties(
+        &mut self,
+        context: &Arc<ActiveContext>,
+        type_context: &ActiveContext,
+        subject: &NodeRef,
+        anchored: bool,
+        map: &Map<String, Value>,
+        root: bool,
+        depth: usize,
+    ) -> Result<(), JsonLdError> {
         for (key, value) in map {
             // jsonld-signatures' strict mode lets the empty key through, and jsonld.js drops it.
             if key == "@context" || key.is_empty() || (root && Some(key.as_str()) == self.skip) {
@@ -179,7 +272,7 @@ impl Builder<'_> {
                 .ok_or_else(|| JsonLdError::UndefinedTerm(key.clone()))?;
             match &*expanded {
                 "@id" => {}
-                "@type" => self.types(&type_context, &subject, key, value)?,
+                "@type" => self.types(type_context, subject, key, value)?,
                 keyword if keyword.starts_with('@') => {
                     return Err(JsonLdError::Unsupported(format!(
                         "{keyword} in a node object"
@@ -187,15 +280,30 @@ impl Builder<'_> {
                 }
                 _ => {
                     let definition = context.terms.get(key).cloned();
-                    let objects =
-                        self.values(&context, key, definition.as_deref(), value, depth)?;
-                    for object in objects {
-                        self.emit(&subject, &expanded, object);
+                    if let Some(trace) = &mut self.trace {
+                        trace.path.push(key.clone());
+                        if definition.is_none() {
+                            let pointer = trace.pointer();
+                            trace.iri_keys.push(pointer);
+                        }
+                    }
+                    let objects = self.values(context, key, definition.as_deref(), value, depth);
+                    if let Some(trace) = &mut self.trace {
+                        trace.path.pop();
+                    }
+                    for object in objects? {
+                        let leaf = object.leaf.clone();
+                        let in_dataset = self.emit(subject, &expanded, object);
+                        if let (Some(trace), Some(leaf), true) =
+                            (&mut self.trace, leaf, in_dataset && anchored)
+                        {
+                            trace.covered.insert(leaf);
+                        }
                     }
                 }
             }
         }
-        Ok(subject)
+        Ok(())
     }
 
     /// Steps 7–9 of the expansion algorithm: revert a type-scoped context, then apply the
@@ -358,13 +466,21 @@ impl Builder<'_> {
     ) -> Result<(), JsonLdError> {
         match value {
             Value::Array(items) => {
-                for item in items {
-                    self.collect(context, key, definition, item, depth + 1, out)?;
+                for (index, item) in items.iter().enumerate() {
+                    if let Some(trace) = &mut self.trace {
+                        trace.path.push(index.to_string());
+                    }
+                    let result = self.collect(context, key, definition, item, depth + 1, out);
+                    if let Some(trace) = &mut self.trace {
+                        trace.path.pop();
+                    }
+                    result?;
                 }
             }
             Value::Object(map) => self.object_value(context, key, definition, map, depth, out)?,
             scalar => {
-                if let Some(object) = self.scalar(context, key, definition, scalar)? {
+                if let Some(mut object) = self.scalar(context, key, definition, scalar)? {
+                    object.leaf = self.trace.as_ref().map(Trace::pointer);
                     out.push(object);
                 }
             }
@@ -607,5 +723,6 @@ fn literal(
     Ok(Object {
         term: Term::Literal(literal),
         origin,
+        leaf: None,
     })
 }

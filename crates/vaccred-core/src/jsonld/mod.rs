@@ -125,6 +125,20 @@ pub enum JsonLdError {
     Canon(#[from] CanonError),
 }
 
+/// Which JSON values of a document are in its RDF dataset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// JSON pointers (RFC 6901, such as `/credentialSubject/name`) of the scalar values that
+    /// are in the dataset through an unbroken chain of statements from the root node. A value
+    /// is left out when a node on its path has a relative `@id` (the node and its statements
+    /// drop out) or when it maps to nothing.
+    pub signed: std::collections::HashSet<String>,
+    /// JSON pointers of members keyed by an absolute or compact IRI instead of a term of the
+    /// context. DIVOC credentials have none; such a member can carry signed data while a
+    /// same-named term shows unsigned data.
+    pub iri_keys: Vec<String>,
+}
+
 /// Context documents by URL.
 #[derive(Clone, Debug)]
 pub struct ContextLoader {
@@ -329,6 +343,23 @@ impl Processor {
         let digest: [u8; 32] = Sha256::digest(self.canonize(document)?.as_bytes()).into();
         *lock(&self.memo) = Some((key.to_owned(), digest));
         Ok(digest)
+    }
+
+    /// Describes which parts of `document` a signature over its RDF dataset covers.
+    ///
+    /// # Errors
+    ///
+    /// As [`Processor::to_rdf`].
+    pub fn coverage(
+        &self,
+        document: &serde_json::Map<String, Value>,
+        skip: Option<&str>,
+    ) -> Result<Coverage, JsonLdError> {
+        let (signed, iri_keys) = expand::covered_pointers(self, document, skip)?;
+        Ok(Coverage {
+            signed: signed.into_iter().collect(),
+            iri_keys,
+        })
     }
 
     /// As [`Processor::canonize`], for a document given as a JSON object, leaving out its
