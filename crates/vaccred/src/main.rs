@@ -1,7 +1,9 @@
 //! `vaccred`: issue and verify DIVOC-compatible vaccination certificates.
 
+mod clients_cmd;
 mod files;
 mod keys_cmd;
+mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;
 
@@ -29,6 +31,13 @@ enum Command {
     Sign(sign_cmd::SignArgs),
     /// Verify a certificate: a QR image, ZIP, B64: text or credential JSON.
     Verify(verify_cmd::VerifyArgs),
+    /// Run the HTTP service (certify, retrieval, revocation check) until SIGTERM or SIGINT.
+    Serve(serve_cmd::ServeArgs),
+    /// Manage the API clients that may request bearer tokens.
+    Clients {
+        #[command(subcommand)]
+        command: clients_cmd::ClientsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +86,8 @@ fn main() -> ExitCode {
         } => keys_cmd::generate(key_type, &out, id, &did, force).map(|()| ExitCode::SUCCESS),
         Command::Sign(args) => sign_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args).map(|()| ExitCode::SUCCESS),
+        Command::Clients { command } => clients_cmd::run(&command).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,149 @@
+//! Prometheus metrics, kept in a registry owned by the application state rather than a
+//! process-wide recorder, so several servers can run in one process (as the tests do).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// `Content-Type` of the text exposition format.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// The server's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<RequestLabels, Counter>,
+    http_duration: HistogramFamily,
+    queue_depth: Gauge,
+    certificates_issued: Counter,
+    signing_failures: Counter,
+    certify_items_accepted: Counter,
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms to about 16 s in 15 doublings.
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates the registry with every metric at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("vaccred");
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route and status",
+            http_requests.clone(),
+        );
+        let http_duration = HistogramFamily::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from receiving a request to sending its response headers, in seconds",
+            http_duration.clone(),
+        );
+        let queue_depth = Gauge::default();
+        registry.register(
+            "queue_depth",
+            "Certification requests accepted and not yet signed, read at scrape time",
+            queue_depth.clone(),
+        );
+        let certificates_issued = Counter::default();
+        registry.register(
+            "certificates_issued",
+            "Certificates signed and stored by this process",
+            certificates_issued.clone(),
+        );
+        let signing_failures = Counter::default();
+        registry.register(
+            "signing_failures",
+            "Work items that could not be built or signed",
+            signing_failures.clone(),
+        );
+        let certify_items_accepted = Counter::default();
+        registry.register(
+            "certify_items_accepted",
+            "Certification requests accepted by the certify endpoints",
+            certify_items_accepted.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            queue_depth,
+            certificates_issued,
+            signing_failures,
+            certify_items_accepted,
+        }
+    }
+
+    /// Records one HTTP request and its response.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let labels = RequestLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status,
+        };
+        self.http_requests.get_or_create(&labels).inc();
+        let labels = RouteLabels {
+            method: labels.method,
+            route: labels.route,
+        };
+        self.http_duration.get_or_create(&labels).observe(seconds);
+    }
+
+    /// Sets the number of queued work items.
+    pub fn set_queue_depth(&self, depth: u64) {
+        self.queue_depth
+            .set(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one issued certificate.
+    pub fn certificate_issued(&self) {
+        self.certificates_issued.inc();
+    }
+
+    /// Counts one item that failed to build or sign.
+    pub fn signing_failed(&self) {
+        self.signing_failures.inc();
+    }
+
+    /// Counts accepted certification requests.
+    pub fn certify_items_accepted(&self, count: u64) {
+        self.certify_items_accepted.inc_by(count);
+    }
+
+    /// Encodes every metric in the text exposition format.
+    ///
+    /// # Errors
+    /// Returns an error when formatting fails, which writing to a `String` does not.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}

@@ -1,0 +1,233 @@
+//! Certificate retrieval: DIVOC's registry record by certificate id, and the QR code and
+//! PDF of a pre-enrollment code's latest certificate (DIVOC's certificate_api paths).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use time::PrimitiveDateTime;
+use time::format_description::well_known::Rfc3339;
+use vaccred_core::credential::CertificateId;
+use vaccred_core::qr::{QrEncoding, QrSymbol, write_zip};
+use vaccred_store::StoredCertificate;
+
+use super::certify::store_error;
+use crate::auth::{Principal, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Roles that may look certificates up by id (DIVOC: `facility-admin`).
+const RECORD_ROLES: &[Role] = &[Role::FacilityAdmin, Role::Admin];
+/// Roles that may fetch a pre-enrollment code's certificate. DIVOC's certificate_api
+/// accepted any valid token; a recipient only gets certificates with their own mobile
+/// number.
+const RETRIEVAL_ROLES: &[Role] = &[
+    Role::Api,
+    Role::Admin,
+    Role::FacilityAdmin,
+    Role::FacilityStaff,
+    Role::FacilityPrintStaff,
+    Role::Recipient,
+];
+/// Pixels per QR module in the PNG.
+const QR_SCALE: u32 = 4;
+
+/// Returns DIVOC's registry record of a certificate, with the signed credential parsed.
+#[utoipa::path(
+    get,
+    path = "/divoc/api/v1/certificates/{certificateId}",
+    tag = "certificates",
+    params(("certificateId" = String, Path, description = "evidence[0].certificateId")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The registry record", body = Object),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "Role facility-admin or admin missing"),
+        (status = 404, description = "No certificate with this id"),
+    )
+)]
+pub async fn certificate_record(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    principal.require_any(RECORD_ROLES)?;
+    let not_found = || ApiError::not_found("no certificate with this id");
+    let id = CertificateId::parse(&id).map_err(|_| not_found())?;
+    let certificate = state
+        .store()
+        .certificate(&id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)?;
+    Ok(Json(registry_record(&certificate)?))
+}
+
+/// Builds the record DIVOC's signer stored in its registry, plus `dose` and `status`.
+fn registry_record(certificate: &StoredCertificate) -> Result<Value, ApiError> {
+    let credential: Value =
+        serde_json::from_str(certificate.credential_json.expose()).map_err(ApiError::internal)?;
+    let contacts = &certificate.contacts;
+    let contact: Vec<String> = contacts
+        .mobiles
+        .iter()
+        .map(|mobile| format!("tel:{mobile}"))
+        .chain(
+            contacts
+                .emails
+                .iter()
+                .map(|email| format!("mailto:{email}")),
+        )
+        .collect();
+    let issued_at = certificate.issued_at.format(&Rfc3339).unwrap_or_default();
+    Ok(json!({
+        "name": certificate.name.expose(),
+        "contact": contact,
+        "mobile": contacts.mobiles.first().cloned().unwrap_or_default(),
+        "preEnrollmentCode": certificate.pre_enrollment_code,
+        "certificateId": certificate.certificate_id.as_str(),
+        "certificate": credential,
+        "programId": certificate.program_id,
+        "meta": certificate.meta,
+        "dose": certificate.dose.to_json(),
+        "status": certificate.status.as_str(),
+        "osCreatedAt": issued_at,
+        "osUpdatedAt": issued_at,
+    }))
+}
+
+/// Returns the QR code of a pre-enrollment code's latest certificate as a PNG: a ZIP
+/// with `certificate.json`, placed as DIVOC's certificate_api places it.
+#[utoipa::path(
+    get,
+    path = "/certificate/api/certificateQRCode/{preEnrollmentCode}",
+    tag = "certificates",
+    params(("preEnrollmentCode" = String, Path, description = "The recipient's pre-enrollment code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "PNG image", content_type = "image/png"),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "No role that may read certificates"),
+        (status = 404, description = "No certificate for this code that the caller may read"),
+    )
+)]
+pub async fn certificate_qr_code(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_any(RETRIEVAL_ROLES)?;
+    let certificate = latest_readable(&state, &principal, &code).await?;
+    let png = qr_png(&certificate)?;
+    let mut response = png.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    Ok(response)
+}
+
+/// Returns the latest active certificate of `code`, hiding certificates that a recipient
+/// may not read as if they did not exist.
+async fn latest_readable(
+    state: &AppState,
+    principal: &Principal,
+    code: &str,
+) -> Result<StoredCertificate, ApiError> {
+    let not_found = || ApiError::not_found("no certificate for this pre-enrollment code");
+    let certificate = state
+        .store()
+        .latest_certificate(code)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)?;
+    if may_read(principal, &certificate) {
+        Ok(certificate)
+    } else {
+        tracing::info!(
+            certificate.id = %certificate.certificate_id,
+            "recipient asked for a certificate with another mobile number"
+        );
+        Err(not_found())
+    }
+}
+
+/// Tests whether the caller may read the certificate. Callers with a retrieval role other
+/// than `recipient` may read all. A recipient may read a certificate whose mobile
+/// numbers include the token's `preferred_username`.
+fn may_read(principal: &Principal, certificate: &StoredCertificate) -> bool {
+    let privileged = RETRIEVAL_ROLES
+        .iter()
+        .filter(|role| **role != Role::Recipient)
+        .any(|role| principal.has_role(*role));
+    if privileged {
+        return true;
+    }
+    let Some(username) = principal.preferred_username.as_deref() else {
+        return false;
+    };
+    certificate
+        .contacts
+        .mobiles
+        .iter()
+        .any(|mobile| mobile == username)
+}
+
+fn qr_png(certificate: &StoredCertificate) -> Result<Vec<u8>, ApiError> {
+    let json = certificate.credential_json.expose().as_bytes();
+    let issued = certificate.issued_at;
+    let modified = PrimitiveDateTime::new(issued.date(), issued.time());
+    let zip = write_zip(json, modified).map_err(ApiError::internal)?;
+    let symbol = QrSymbol::encode(&zip, QrEncoding::DivocLatin1Utf8).map_err(ApiError::internal)?;
+    symbol.to_png(QR_SCALE).map_err(ApiError::internal)
+}
+
+fn pdf_not_implemented() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NOT_IMPLEMENTED",
+        "PDF certificates are not available yet; fetch the QR code or the credential instead",
+    )
+}
+
+/// Reserves the path of the PDF of a pre-enrollment code's latest certificate, and returns
+/// 501 for now.
+#[utoipa::path(
+    get,
+    path = "/certificate/api/certificatePDF/{preEnrollmentCode}",
+    tag = "certificates",
+    params(("preEnrollmentCode" = String, Path, description = "The recipient's pre-enrollment code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 501, description = "PDF certificates are not implemented"),
+    )
+)]
+pub async fn certificate_pdf(
+    principal: Principal,
+    Path(_code): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_any(RETRIEVAL_ROLES)?;
+    Err(pdf_not_implemented())
+}
+
+/// Reserves the path for checking that a PDF exists, and returns 501 without a body for
+/// now.
+#[utoipa::path(
+    head,
+    path = "/certificate/api/certificatePDF/{preEnrollmentCode}",
+    tag = "certificates",
+    params(("preEnrollmentCode" = String, Path, description = "The recipient's pre-enrollment code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 501, description = "PDF certificates are not implemented"),
+    )
+)]
+pub async fn certificate_pdf_head(
+    principal: Principal,
+    Path(_code): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require_any(RETRIEVAL_ROLES)?;
+    Err(pdf_not_implemented())
+}

@@ -1,0 +1,104 @@
+//! Shared application state, handed to every handler and worker.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use vaccred_core::credential::VaccineTable;
+use vaccred_core::sign::SigningKey;
+use vaccred_store::Store;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// Cheaply clonable handle to the server's shared state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    metrics: Metrics,
+    authenticator: Authenticator,
+    signing_key: Arc<SigningKey>,
+    vaccines: VaccineTable,
+    openapi_json: String,
+    work_notify: Notify,
+}
+
+/// The parts of [`AppState`], for [`AppState::new`].
+#[derive(Debug)]
+pub struct StateParts {
+    /// The loaded configuration.
+    pub config: Config,
+    /// The opened database.
+    pub store: Store,
+    /// Bearer token checks.
+    pub authenticator: Authenticator,
+    /// The credential signing key.
+    pub signing_key: SigningKey,
+    /// The served OpenAPI document, serialised.
+    pub openapi_json: String,
+}
+
+impl AppState {
+    /// Assembles the state with fresh metrics and the default vaccine table.
+    pub fn new(parts: StateParts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config: parts.config,
+                store: parts.store,
+                metrics: Metrics::new(),
+                authenticator: parts.authenticator,
+                signing_key: Arc::new(parts.signing_key),
+                vaccines: VaccineTable::default(),
+                openapi_json: parts.openapi_json,
+                work_notify: Notify::new(),
+            }),
+        }
+    }
+
+    /// Returns the configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Returns the database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Returns the metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Returns the bearer token checks.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.inner.authenticator
+    }
+
+    /// Returns the credential signing key.
+    pub fn signing_key(&self) -> &Arc<SigningKey> {
+        &self.inner.signing_key
+    }
+
+    /// Returns the vaccine name to ICD-11 table.
+    pub fn vaccines(&self) -> &VaccineTable {
+        &self.inner.vaccines
+    }
+
+    /// Returns the signal that wakes idle signing workers when work is queued.
+    pub fn work_notify(&self) -> &Notify {
+        &self.inner.work_notify
+    }
+
+    /// Returns the OpenAPI document as JSON text.
+    pub fn openapi_json(&self) -> &str {
+        &self.inner.openapi_json
+    }
+}
