@@ -1,5 +1,6 @@
 //! `vaccred`: issue and verify DIVOC-compatible vaccination certificates.
 
+mod canonicalize_cmd;
 mod clients_cmd;
 mod files;
 mod keys_cmd;
@@ -31,6 +32,8 @@ enum Command {
     Sign(sign_cmd::SignArgs),
     /// Verify a certificate: a QR image, ZIP, B64: text or credential JSON.
     Verify(verify_cmd::VerifyArgs),
+    /// Print the canonical N-Quads that a credential's signature covers.
+    Canonicalize(canonicalize_cmd::CanonicalizeArgs),
     /// Run the HTTP service (certify, retrieval, revocation check) until SIGTERM or SIGINT.
     Serve(serve_cmd::ServeArgs),
     /// Manage the API clients that may request bearer tokens.
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         } => keys_cmd::generate(key_type, &out, id, &did, force).map(|()| ExitCode::SUCCESS),
         Command::Sign(args) => sign_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => verify_cmd::run(&args),
+        Command::Canonicalize(args) => canonicalize_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Clients { command } => clients_cmd::run(&command).map(|()| ExitCode::SUCCESS),
     };

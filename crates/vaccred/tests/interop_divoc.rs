@@ -337,6 +337,22 @@ impl DivocHarness {
         );
     }
 
+    /// Checks that vaccred's canonical N-Quads of `credential` equal jsonld.js 2.0.2's, the
+    /// general JSON-LD implementation DIVOC signs with.
+    fn compare_nquads(&self, credential: &Path, check: &str) {
+        let mut node = self.command("nquads");
+        node.arg("--in").arg(credential);
+        let expected = run_expecting(&mut node, 0, &format!("{check}: jsonld.js N-Quads"));
+        let mut ours = Command::new(VACCRED);
+        ours.arg("canonicalize").arg(credential);
+        let actual = run_expecting(&mut ours, 0, &format!("{check}: vaccred canonicalize"));
+        assert_eq!(
+            String::from_utf8_lossy(&actual.stdout),
+            String::from_utf8_lossy(&expected.stdout),
+            "{check}: canonical N-Quads differ from jsonld.js"
+        );
+    }
+
     /// Signs `unsigned` with DIVOC's signer, writing the signed credential to `signed`.
     fn sign(&self, unsigned: &Path, signed: &Path, key: DivocKeyPair, did: &str, check: &str) {
         let mut command = self.command("sign");
@@ -509,6 +525,7 @@ fn check_divoc_accepts(folder: &Path, key: &IssuerKey, shape: &str, qr_encoding:
         0,
         &format!("{check}: DIVOC verifies the JSON"),
     );
+    harness.compare_nquads(&json_path, &check);
 
     // The QR code must carry a ZIP that DIVOC's verifier reads (with JSZip) and accepts.
     let png_path = with_suffix(&prefix, ".png");
@@ -734,6 +751,7 @@ fn check_vaccred_accepts(
             did,
             "{check}: verificationMethod"
         );
+        harness.compare_nquads(&signed, &check);
 
         let trusted = [trust_spec(did, trusted_key)];
         vaccred_verify(
