@@ -141,6 +141,12 @@ pub enum Problem {
         /// The rejected age or date of birth.
         value: String,
     },
+    /// A string holds a control or bidirectional formatting character, which could hide or
+    /// reorder text on a printed certificate or a verifier's screen.
+    ControlCharacter {
+        /// The character's code point.
+        code_point: u32,
+    },
 }
 
 impl Problem {
@@ -162,6 +168,9 @@ impl Problem {
             }
             Problem::InvalidAgeOrDob { .. } => {
                 "Invalid Age or DOB. Should be less than current date".to_owned()
+            }
+            Problem::ControlCharacter { code_point } => {
+                format!("value contains the control character U+{code_point:04X}")
             }
         }
     }
@@ -189,6 +198,9 @@ impl Problem {
             Problem::InvalidAgeOrDob { value } => format!(
                 "Got {value:?}. Send recipient.age as a whole number of at least 0, or a recipient.dob that is not in the future."
             ),
+            Problem::ControlCharacter { .. } => "Remove control characters and bidirectional \
+                 formatting characters (such as U+202E) from the text."
+                .to_owned(),
         }
     }
 
@@ -198,9 +210,10 @@ impl Problem {
     /// drops, is reported as `TooShort` with 422.
     pub fn divoc_status(&self) -> u16 {
         match self {
-            Problem::Missing { .. } | Problem::TooShort { .. } | Problem::BelowMinimum { .. } => {
-                422
-            }
+            Problem::Missing { .. }
+            | Problem::TooShort { .. }
+            | Problem::BelowMinimum { .. }
+            | Problem::ControlCharacter { .. } => 422,
             _ => 400,
         }
     }

@@ -134,6 +134,11 @@ impl Reader {
             self.push(path, Problem::TooShort { min_length });
             return None;
         }
+        if let Some(c) = text.chars().find(|&c| is_hidden_formatting(c)) {
+            let code_point = u32::from(c);
+            self.push(path, Problem::ControlCharacter { code_point });
+            return None;
+        }
         Some(text.to_owned())
     }
 
@@ -282,6 +287,13 @@ impl Reader {
         }
         dose
     }
+}
+
+/// Control characters other than tab and line breaks, and the bidirectional controls that
+/// reorder displayed text.
+fn is_hidden_formatting(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn string_kind(min_length: usize) -> Expected {

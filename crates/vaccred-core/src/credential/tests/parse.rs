@@ -427,3 +427,14 @@ fn schema_errors_are_422() {
     };
     assert_eq!(invalid.divoc_status(), 400);
 }
+
+#[test]
+fn control_characters_rejected() {
+    for (name, code_point) in [("Bhaya\u{0}Mitra", 0), ("Bhaya \u{202E}artiM", 0x202E)] {
+        let mut body = valid_request();
+        body["recipient"]["name"] = Value::String(name.to_owned());
+        let errors = strict_errors(&body);
+        let expected = error("recipient.name", Problem::ControlCharacter { code_point });
+        assert_eq!(errors, vec![expected]);
+    }
+}
