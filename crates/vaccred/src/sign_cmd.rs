@@ -45,6 +45,10 @@ pub(crate) struct SignArgs {
     /// Issuer settings as TOML (issuer, did, certificate_base_url, …) [default: Jamaica].
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Vaccine table as TOML: `[[vaccines]]` rows with `vaccine_name` and `icd11_code`, and
+    /// an `[icd11_terms]` table of prophylaxis texts [default: DIVOC's table].
+    #[arg(long, value_name = "FILE")]
+    vaccine_table: Option<PathBuf>,
     /// Certificate id, for a single request [default: 9 random digits].
     #[arg(long)]
     certificate_id: Option<String>,
@@ -100,7 +104,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<()> {
         );
     }
     let processor = Processor::default();
-    let vaccines = VaccineTable::default();
+    let vaccines = load_vaccine_table(args.vaccine_table.as_deref())?;
     for (index, request) in requests.iter().enumerate() {
         let certificate_id = match &args.certificate_id {
             Some(id) => CertificateId::parse(id).context("--certificate-id")?,
@@ -179,6 +183,15 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<IssuerConfig> {
     let text = String::from_utf8(read(path, MAX_SMALL_FILE)?)
         .with_context(|| format!("{}: the file is not UTF-8 text", path.display()))?;
     toml::from_str(&text).with_context(|| format!("{}: invalid issuer settings", path.display()))
+}
+
+fn load_vaccine_table(path: Option<&Path>) -> anyhow::Result<VaccineTable> {
+    let Some(path) = path else {
+        return Ok(VaccineTable::default());
+    };
+    let text = String::from_utf8(read(path, MAX_SMALL_FILE)?)
+        .with_context(|| format!("{}: the file is not UTF-8 text", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{}: invalid vaccine table", path.display()))
 }
 
 fn load_key(path: &Path, key_id: Option<&str>, did: &str) -> anyhow::Result<SigningKey> {
