@@ -442,11 +442,10 @@ impl<'p> Builder<'p> {
             return self.graph_container(context, key, definition, value, depth);
         }
         if container == Container::List {
-            let items = match value {
-                Value::Array(items) => items.as_slice(),
-                Value::Null => return Ok(Vec::new()),
-                single => std::slice::from_ref(single),
-            };
+            if value.is_null() {
+                return Ok(Vec::new());
+            }
+            let items = items_of(value);
             let list = self.list(context, key, definition, items, depth)?;
             return Ok(vec![Object::node(list)]);
         }
@@ -507,10 +506,7 @@ impl<'p> Builder<'p> {
             return Ok(());
         }
         if let Some((_, items)) = map.iter().find(|(k, _)| is(k, "@list")) {
-            let items = match items {
-                Value::Array(items) => items.as_slice(),
-                single => std::slice::from_ref(single),
-            };
+            let items = items_of(items);
             out.push(Object::node(
                 self.list(context, key, definition, items, depth)?,
             ));
@@ -536,11 +532,7 @@ impl<'p> Builder<'p> {
         value: &Value,
         depth: usize,
     ) -> Result<Vec<Object>, JsonLdError> {
-        let items = match value {
-            Value::Array(items) => items.as_slice(),
-            Value::Null => return Ok(Vec::new()),
-            single => std::slice::from_ref(single),
-        };
+        let items = items_of(value);
         let mut graphs = Vec::new();
         for item in items {
             let Value::Object(map) = item else {
@@ -611,6 +603,16 @@ impl<'p> Builder<'p> {
             tail = node;
         }
         Ok(tail)
+    }
+}
+
+/// The values of a JSON-LD value position: an array's items, nothing for `null`, else the
+/// value itself.
+fn items_of(value: &Value) -> &[Value] {
+    match value {
+        Value::Array(items) => items,
+        Value::Null => &[],
+        single => std::slice::from_ref(single),
     }
 }
 
