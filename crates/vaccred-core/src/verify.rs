@@ -12,7 +12,7 @@ use crate::jsonld::{Coverage, JsonLdError, Processor};
 use crate::keys::{KeyId, TrustStore};
 use crate::proof::{ASSERTION_METHOD, Proof, ProofError, ProofType, signing_input};
 
-/// Why a credential could not be verified.
+/// Reasons a credential could not be verified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CouldNotVerify {
@@ -50,7 +50,7 @@ pub enum CouldNotVerify {
     RevocationUnavailable(String),
 }
 
-/// Why a verified credential is invalid.
+/// Reasons a verified credential is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Invalid {
