@@ -13,6 +13,7 @@ pub mod keys;
 pub mod proof;
 pub mod qr;
 pub mod rdf;
+pub mod revocation;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sign;
 pub mod verify;

@@ -10,6 +10,7 @@
 
 mod build;
 mod config;
+mod csv;
 mod datetime;
 mod error;
 mod fields;
@@ -24,6 +25,9 @@ mod tests;
 
 pub use build::build_credential;
 pub use config::{IdentityRejectionPattern, IssuerConfig, PatternError, Shape};
+pub use csv::{
+    CSV_COLUMNS, CsvError, CsvFile, CsvRow, PROGRAM_ID_COLUMN, parse_csv, parse_csv_with_progress,
+};
 pub use error::{BuildError, Expected, FieldError, Problem, RequestError};
 pub use id::{CertificateId, CertificateIdError};
 pub use parse::{ParseOptions, parse_requests, parse_requests_with};
