@@ -157,10 +157,10 @@ const SELECT_ITEM_STATES: &str = "
     ORDER BY w.item_index";
 
 /// Values shared by the item inserts of one request body.
-struct ItemContext {
-    acknowledgement: String,
-    kind: RequestKind,
-    now: i64,
+pub(crate) struct ItemContext {
+    pub(crate) acknowledgement: String,
+    pub(crate) kind: RequestKind,
+    pub(crate) now: i64,
 }
 
 impl Store {
@@ -249,7 +249,7 @@ impl Store {
     }
 }
 
-fn check_items(kind: RequestKind, items: &[NewItem]) -> Result<()> {
+pub(crate) fn check_items(kind: RequestKind, items: &[NewItem]) -> Result<()> {
     for (index, item) in items.iter().enumerate() {
         let problem = match (kind, &item.replaces) {
             (RequestKind::Update, None) => "an update item must name the certificate it replaces",
@@ -264,7 +264,7 @@ fn check_items(kind: RequestKind, items: &[NewItem]) -> Result<()> {
 /// Returns item positions sorted by idempotency key, equal keys in body order. Concurrent
 /// PostgreSQL transactions then wait on shared keys in the same order, so two bodies with
 /// overlapping keys do not deadlock on them.
-fn insertion_order(items: &[NewItem]) -> Vec<usize> {
+pub(crate) fn insertion_order(items: &[NewItem]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&items[a], &items[b]);
@@ -275,7 +275,7 @@ fn insertion_order(items: &[NewItem]) -> Vec<usize> {
     order
 }
 
-async fn insert_acknowledgement(
+pub(crate) async fn insert_acknowledgement(
     tx: &mut Tx,
     context: &ItemContext,
     client_id: &str,
@@ -295,7 +295,7 @@ async fn insert_acknowledgement(
     Ok(())
 }
 
-async fn insert_item(
+pub(crate) async fn insert_item(
     tx: &mut Tx,
     context: &ItemContext,
     index: usize,

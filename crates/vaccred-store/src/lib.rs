@@ -51,6 +51,7 @@ mod backend;
 mod certificates;
 mod clients;
 mod clock;
+mod depth;
 mod error;
 mod intake;
 mod issue;
@@ -58,6 +59,7 @@ mod keys;
 mod queue;
 mod revocation;
 mod types;
+mod uploads;
 
 pub use backend::{Backend, Store, StoreOptions};
 pub use certificates::{Contacts, NewCertificate, StoredCertificate, UpdateEligibility};
@@ -71,4 +73,7 @@ pub use queue::{Claim, ClaimedItem, LeaseOutcome};
 pub use revocation::{DoseSelection, RevocationEntry, RevocationList};
 pub use types::{
     AcknowledgementId, CertificateStatus, ItemId, ItemStatus, KeyStatus, Personal, RequestKind,
+};
+pub use uploads::{
+    NewUploadRow, UploadErrorRow, UploadReceipt, UploadRowContent, UploadStatus, UploadSummary,
 };

@@ -3,6 +3,7 @@
 mod canonicalize_cmd;
 mod clients_cmd;
 mod files;
+mod import_cmd;
 mod keys_cmd;
 mod serve_cmd;
 mod sign_cmd;
@@ -41,6 +42,8 @@ enum Command {
         #[command(subcommand)]
         command: clients_cmd::ClientsCommand,
     },
+    /// Store a DIVOC bulk certification CSV file in the database of `vaccred serve`.
+    Import(import_cmd::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Canonicalize(args) => canonicalize_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Clients { command } => clients_cmd::run(&command).map(|()| ExitCode::SUCCESS),
+        Command::Import(args) => import_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

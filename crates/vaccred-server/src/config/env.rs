@@ -67,6 +67,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         Integer,
     ),
     var("VACCRED_UPDATE_LIMIT", "update_limit", Integer),
+    var(
+        "VACCRED_REVOCATION_LIST_MAX_AGE_SECONDS",
+        "revocation_list_max_age_seconds",
+        Integer,
+    ),
     var("VACCRED_ISSUER_ISSUER", "issuer.issuer", String),
     var("VACCRED_ISSUER_DID", "issuer.did", String),
     var(

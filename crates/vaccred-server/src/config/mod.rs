@@ -55,6 +55,9 @@ pub struct Config {
     /// Certificates one dose may be corrected (updated) this many times (DIVOC's
     /// `CERTIFICATE_UPDATE_LIMIT`).
     pub update_limit: u32,
+    /// How long verifiers may cache the revocation list, in seconds: its `nextUpdate` is
+    /// this long after `thisUpdate`, and its `Cache-Control` has this `max-age`.
+    pub revocation_list_max_age_seconds: u64,
     /// Settings of the credentials this server issues.
     pub issuer: IssuerConfig,
     /// Background signing workers.
@@ -78,6 +81,7 @@ impl Default for Config {
             max_request_bytes: 4 * 1024 * 1024,
             shutdown_timeout_seconds: 30,
             update_limit: 100,
+            revocation_list_max_age_seconds: 3600,
             issuer: IssuerConfig::default(),
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),

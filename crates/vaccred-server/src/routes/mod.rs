@@ -4,10 +4,15 @@
 //! `#[utoipa::path]` description, so each route is in the OpenAPI document by
 //! construction.
 
+pub mod bulk;
 pub mod certificates;
 pub mod certify;
+pub mod keys;
 pub mod revocation;
+pub mod revocation_list;
+pub mod revoke;
 pub mod system;
+pub mod update;
 mod validation;
 
 use axum::Router;
@@ -42,6 +47,9 @@ pub fn api_routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(certify::certify_v1))
         .routes(routes!(certify::certify_v3))
         .routes(routes!(certify::acknowledgement))
+        .routes(routes!(bulk::bulk_certify))
+        .routes(routes!(bulk::certify_uploads))
+        .routes(routes!(bulk::certify_upload_errors))
         .routes(routes!(certificates::certificate_record))
         .routes(routes!(certificates::certificate_qr_code))
         .routes(routes!(
@@ -49,6 +57,12 @@ pub fn api_routes() -> (Router<AppState>, OpenApi) {
             certificates::certificate_pdf_head
         ))
         .routes(routes!(revocation::certificate_revoked))
+        .routes(routes!(update::update_v1))
+        .routes(routes!(update::update_v3))
+        .routes(routes!(revoke::revoke_certificates))
+        .routes(routes!(revocation_list::revocation_list))
+        .routes(routes!(keys::jwks))
+        .routes(routes!(keys::did_document))
         .split_for_parts();
     describe(&mut openapi);
     (router, openapi)

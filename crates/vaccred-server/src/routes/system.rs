@@ -93,8 +93,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     ))
 )]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    // TODO: set the queue depth gauge from the store here once it can count queued
-    // items; until then the gauge stays at 0.
+    match state.store().queue_depth().await {
+        Ok(depth) => state.metrics().set_queue_depth(depth),
+        // The gauge keeps its last value, so one failed count does not fail the scrape.
+        Err(error) => tracing::warn!(%error, "cannot count the queued work items"),
+    }
     let text = state.metrics().encode().map_err(ApiError::internal)?;
     let mut response = text.into_response();
     response.headers_mut().insert(

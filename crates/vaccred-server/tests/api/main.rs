@@ -3,8 +3,15 @@
 //! PostgreSQL runs need `VACCRED_TEST_POSTGRES_URL` and fail without it.
 
 mod auth;
+mod bulk;
 mod certify;
+mod issuing;
+mod keys;
 mod oidc;
+mod queue;
 mod retrieval;
+mod revocation_list;
+mod revoke;
 mod support;
 mod system;
+mod update;

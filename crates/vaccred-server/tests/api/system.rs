@@ -78,6 +78,9 @@ async fn openapi_describes_every_route(backend: Backend) {
         ("/divoc/api/v1/certify", "post"),
         ("/divoc/api/v3/certify", "post"),
         ("/divoc/api/v1/acknowledgements/{acknowledgementId}", "get"),
+        ("/divoc/api/v1/bulkCertify", "post"),
+        ("/divoc/api/v1/certify/uploads", "get"),
+        ("/divoc/api/v1/certify/uploads/{uploadId}/errors", "get"),
         ("/divoc/api/v1/certificates/{certificateId}", "get"),
         (
             "/certificate/api/certificateQRCode/{preEnrollmentCode}",
@@ -89,6 +92,12 @@ async fn openapi_describes_every_route(backend: Backend) {
             "head",
         ),
         ("/divoc/api/v1/certificate/revoked", "post"),
+        ("/divoc/api/v1/certificate", "put"),
+        ("/divoc/api/v3/certificate", "put"),
+        ("/divoc/api/v1/certificates/{certificateId}", "delete"),
+        ("/divoc/api/v1/revocations", "get"),
+        ("/.well-known/jwks.json", "get"),
+        ("/.well-known/did.json", "get"),
     ];
     let paths = document["paths"].as_object().unwrap();
     for (path, method) in routes {

@@ -2,11 +2,13 @@
 //! new schema in the PostgreSQL database named by `VACCRED_TEST_POSTGRES_URL`. The
 //! PostgreSQL variants fail when that variable is not set.
 
+mod depth;
 mod intake;
 mod lookups;
 mod queue;
 mod revocation;
 mod support;
+mod uploads;
 
 /// Generates one test per backend for each `module::case`, in modules `sqlite` and
 /// `postgres`.
@@ -66,4 +68,9 @@ on_both_backends!(
     lookups::api_client_crud,
     lookups::signing_key_lifecycle,
     lookups::health_and_reopen,
+    depth::queue_depth_counts_queued_items,
+    uploads::upload_stores_items_and_errors,
+    uploads::upload_status_follows_items,
+    uploads::upload_of_only_errors_is_failed,
+    uploads::upload_is_all_or_nothing,
 );

@@ -1,0 +1,176 @@
+//! DIVOC's update (correction) API: a corrected request replaces the newest certificate
+//! of its dose.
+//!
+//! Like certify, a body is validated whole and stored whole. Every item is checked for an
+//! existing certificate and the update limit before any item is stored, so a 412 leaves
+//! nothing behind. DIVOC 1.24 checked and published item by item, so its 412 could follow
+//! items already sent for signing. The worker signs each stored item as a new certificate
+//! with a new id, and the store marks the replaced one superseded and revoked.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use vaccred_core::credential::{
+    CertificateId, CertificationRequest, ParseOptions, Shape, parse_requests_with,
+};
+use vaccred_store::{NewItem, Personal, RequestKind};
+
+use super::certify::{ItemBody, body_error, store_error};
+use super::validation::request_error;
+use crate::auth::{Principal, Role};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Roles that may submit update requests, as for certify.
+const UPDATE_ROLES: &[Role] = &[Role::FacilityStaff, Role::Api];
+
+/// Body of a successful update request. DIVOC sent an empty body, which clients ignore.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateResponse {
+    /// Id to poll at `/divoc/api/v1/acknowledgements/{acknowledgementId}`.
+    acknowledgement_id: String,
+    /// One entry per request item, in body order.
+    items: Vec<ItemBody>,
+}
+
+/// Replaces `certifyV2` certificates (vaccination context v1) with corrected ones.
+#[utoipa::path(
+    put,
+    path = "/divoc/api/v1/certificate",
+    tag = "certify",
+    request_body(content = Vec<Object>, description = "DIVOC CertificationRequest array"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every item stored", body = UpdateResponse),
+        (status = 400, description = "Unreadable body or DIVOC's age and dob rules (MISSING_FIELDS)"),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "Role facility-staff or api missing"),
+        (status = 412, description = "An item has no certificate for its pre-enrollment code and dose, or its dose was updated update_limit times; nothing stored, empty body"),
+        (status = 413, description = "Body larger than max_request_bytes"),
+        (status = 422, description = "Schema rules broken; every failing field listed"),
+    )
+)]
+pub async fn update_v1(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    update(&state, &principal, body, Shape::V2).await
+}
+
+/// Replaces certificates with corrected `certifyV3` ones (WHO DDCC aligned).
+#[utoipa::path(
+    put,
+    path = "/divoc/api/v3/certificate",
+    tag = "certify",
+    request_body(content = Vec<Object>, description = "DIVOC CertificationRequestV2 array"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every item stored", body = UpdateResponse),
+        (status = 400, description = "Unreadable body or DIVOC's age and dob rules (MISSING_FIELDS)"),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "Role facility-staff or api missing"),
+        (status = 412, description = "An item has no certificate for its pre-enrollment code and dose, or its dose was updated update_limit times; nothing stored, empty body"),
+        (status = 413, description = "Body larger than max_request_bytes"),
+        (status = 422, description = "Schema rules broken; every failing field listed"),
+    )
+)]
+pub async fn update_v3(
+    State(state): State<AppState>,
+    principal: Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    update(&state, &principal, body, Shape::V3).await
+}
+
+async fn update(
+    state: &AppState,
+    principal: &Principal,
+    body: Result<Bytes, BytesRejection>,
+    shape: Shape,
+) -> Result<Response, ApiError> {
+    principal.require_any(UPDATE_ROLES)?;
+    let body = body.map_err(body_error)?;
+    let options = ParseOptions {
+        shape,
+        today: Some(OffsetDateTime::now_utc().date()),
+    };
+    let requests = parse_requests_with(&body, &options).map_err(|error| {
+        let response = request_error(&error);
+        tracing::debug!(
+            http.status = response.status().as_u16(),
+            invalid_values = error.field_errors().len(),
+            "update request rejected"
+        );
+        response
+    })?;
+
+    let mut items = Vec::with_capacity(requests.len());
+    for (index, request) in requests.iter().enumerate() {
+        let Some(replaces) = replaced_certificate(state, request).await? else {
+            tracing::info!(
+                item.index = index,
+                update_limit = state.config().update_limit,
+                "update request rejected: no certificate to replace or update limit reached"
+            );
+            return Ok(StatusCode::PRECONDITION_FAILED.into_response());
+        };
+        let request_json = serde_json::to_string(request).map_err(ApiError::internal)?;
+        items.push(NewItem {
+            shape,
+            request_json: Personal::new(request_json),
+            pre_enrollment_code: request.pre_enrollment_code.clone(),
+            program_id: request.program_id.clone().unwrap_or_default(),
+            dose: request.vaccination.dose,
+            replaces: Some(replaces),
+        });
+    }
+    let acknowledgement = state
+        .store()
+        .accept(&principal.subject, RequestKind::Update, &items)
+        .await
+        .map_err(store_error)?;
+
+    state.work_notify().notify_waiters();
+    tracing::info!(
+        acknowledgement.id = %acknowledgement.id,
+        items = items.len(),
+        shape = shape.certificate_type(),
+        "update request accepted"
+    );
+    let response = UpdateResponse {
+        acknowledgement_id: acknowledgement.id.to_string(),
+        items: acknowledgement.items.iter().map(ItemBody::from).collect(),
+    };
+    Ok(Json(response).into_response())
+}
+
+/// Returns the certificate an update item replaces: the newest one of its
+/// pre-enrollment code and dose. Returns `None`, DIVOC's 412, when the dose has no
+/// certificate or already has `update_limit + 1` of them (the original and
+/// `update_limit` corrections), as DIVOC 1.24 counts.
+///
+/// NOTE: update items still queued are not counted, so concurrent updates of one dose
+/// can each pass the limit check once.
+async fn replaced_certificate(
+    state: &AppState,
+    request: &CertificationRequest,
+) -> Result<Option<CertificateId>, ApiError> {
+    let eligibility = state
+        .store()
+        .certificates_for_update(&request.pre_enrollment_code, request.vaccination.dose)
+        .await
+        .map_err(store_error)?;
+    let limit = u64::from(state.config().update_limit);
+    if eligibility.count > limit {
+        return Ok(None);
+    }
+    Ok(eligibility.latest)
+}
