@@ -131,20 +131,83 @@ impl Worker {
         }
     }
 
+    /// Signs every claimed item, then stores the signed ones in one transaction. If that
+    /// transaction fails (a certificate id collision or a database error), the items are
+    /// completed one by one instead.
     async fn process_batch(&self, claimed: Vec<ClaimedItem>) {
+        let span = tracing::info_span!("sign_batch", worker.id = %self.id, items = claimed.len());
+        let signed = self.sign_batch(claimed).instrument(span.clone()).await;
+        if signed.is_empty() {
+            return;
+        }
+        let pairs: Vec<_> = signed
+            .iter()
+            .map(|(item, certificate)| (&item.claim, certificate))
+            .collect();
+        match self
+            .state
+            .store()
+            .complete_batch(&pairs)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(completions) => {
+                for ((_, certificate), completion) in signed.iter().zip(completions) {
+                    self.record_completion(&certificate.certificate_id, &completion);
+                }
+            }
+            Err(error) => {
+                tracing::debug!(parent: &span, %error, "batch not stored; completing items one by one");
+                for (item, _) in signed {
+                    self.process_item(item).await;
+                }
+            }
+        }
+    }
+
+    /// Builds and signs each item; items that cannot be signed are settled on the way.
+    async fn sign_batch(&self, claimed: Vec<ClaimedItem>) -> Vec<(ClaimedItem, NewCertificate)> {
+        let mut signed = Vec::with_capacity(claimed.len());
         for item in claimed {
             if self.stop.is_cancelled() {
                 self.release(&item).await;
                 continue;
             }
-            let span = tracing::info_span!(
-                "sign",
-                worker.id = %self.id,
-                item.id = %item.claim.item_id(),
-                acknowledgement.id = %item.acknowledgement_id,
-            );
-            self.process(item).instrument(span).await;
+            let request: CertificationRequest =
+                match serde_json::from_str(item.request_json.expose()) {
+                    Ok(request) => request,
+                    Err(_) => {
+                        let reason = "the stored request cannot be read".to_owned();
+                        self.settle(&item, ItemOutcome::Rejected(reason)).await;
+                        continue;
+                    }
+                };
+            match self.sign(&request, &item).await {
+                Ok(certificate) => signed.push((item, certificate)),
+                Err(outcome) => self.settle(&item, outcome).await,
+            }
         }
+        signed
+    }
+
+    fn record_completion(&self, certificate_id: &CertificateId, completion: &Completion) {
+        match completion {
+            Completion::Issued { .. } => {
+                self.state.metrics().certificate_issued();
+                tracing::debug!(certificate.id = %certificate_id, "certificate issued");
+            }
+            _ => tracing::info!("lease lost before completion; another worker owns the item"),
+        }
+    }
+
+    async fn process_item(&self, item: ClaimedItem) {
+        let span = tracing::info_span!(
+            "sign",
+            worker.id = %self.id,
+            item.id = %item.claim.item_id(),
+            acknowledgement.id = %item.acknowledgement_id,
+        );
+        self.process(item).instrument(span).await;
     }
 
     async fn release(&self, item: &ClaimedItem) {
@@ -155,6 +218,12 @@ impl Worker {
 
     async fn process(&self, item: ClaimedItem) {
         let outcome = self.issue(&item).await;
+        self.settle(&item, outcome).await;
+    }
+
+    /// Records an item's outcome: counts an issued one, or rejects the item or schedules a
+    /// retry in the store.
+    async fn settle(&self, item: &ClaimedItem, outcome: ItemOutcome) {
         let store = self.state.store();
         let metrics = self.state.metrics();
         let result = match outcome {

@@ -76,38 +76,67 @@ impl Store {
         claim: &Claim,
         certificate: &NewCertificate,
     ) -> Result<Completion> {
+        let mut completions = self.complete_batch(&[(claim, certificate)]).await?;
+        Ok(completions.pop().unwrap_or(Completion::LostLease))
+    }
+
+    /// Stores the certificates of several claimed items in one transaction, with the same
+    /// per-item rules as [`Store::complete`]: each item is issued only while its claim owns
+    /// it, and the completions come back in the input order. One commit for a batch saves
+    /// a disk flush per certificate, which bounds throughput on SQLite.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::complete`]; on any error nothing of the batch is stored, so the caller
+    /// can complete the items one by one.
+    pub async fn complete_batch(
+        &self,
+        items: &[(&Claim, &NewCertificate)],
+    ) -> Result<Vec<Completion>> {
         let now = self.now_millis();
         let mut tx = self.begin_write().await?;
-        let Some(row) = mark_issued(&mut tx, claim, &certificate.certificate_id, now).await? else {
-            tracing::debug!(item.id = %claim.item_id(), worker.id = claim.worker_id(), "lease lost before completion");
-            return Ok(Completion::LostLease);
-        };
-        let item = ItemFields {
-            item_id: claim.item_id().get(),
-            pre_enrollment_code: row.pre_enrollment_code,
-            program_id: row.program_id,
-            dose: row.dose,
-            shape: row.shape,
-        };
-        if !insert_certificate(&mut tx, &item, certificate, now).await? {
-            return Err(StoreError::CertificateIdInUse(
-                certificate.certificate_id.clone(),
-            ));
+        let mut completions = Vec::with_capacity(items.len());
+        for &(claim, certificate) in items {
+            completions.push(complete_in(&mut tx, claim, certificate, now).await?);
         }
-        let superseded = match row.replaces_certificate_id {
-            Some(replaced) => {
-                supersede(&mut tx, &replaced, &certificate.certificate_id, now).await?
-            }
-            None => None,
-        };
         tx.commit().await?;
-        tracing::debug!(
-            item.id = %claim.item_id(),
-            certificate.id = %certificate.certificate_id,
-            "certificate stored"
-        );
-        Ok(Completion::Issued { superseded })
+        Ok(completions)
     }
+}
+
+/// Issues one item inside a write transaction (see [`Store::complete`]).
+async fn complete_in(
+    tx: &mut Tx,
+    claim: &Claim,
+    certificate: &NewCertificate,
+    now: i64,
+) -> Result<Completion> {
+    let Some(row) = mark_issued(tx, claim, &certificate.certificate_id, now).await? else {
+        tracing::debug!(item.id = %claim.item_id(), worker.id = claim.worker_id(), "lease lost before completion");
+        return Ok(Completion::LostLease);
+    };
+    let item = ItemFields {
+        item_id: claim.item_id().get(),
+        pre_enrollment_code: row.pre_enrollment_code,
+        program_id: row.program_id,
+        dose: row.dose,
+        shape: row.shape,
+    };
+    if !insert_certificate(tx, &item, certificate, now).await? {
+        return Err(StoreError::CertificateIdInUse(
+            certificate.certificate_id.clone(),
+        ));
+    }
+    let superseded = match row.replaces_certificate_id {
+        Some(replaced) => supersede(tx, &replaced, &certificate.certificate_id, now).await?,
+        None => None,
+    };
+    tracing::debug!(
+        item.id = %claim.item_id(),
+        certificate.id = %certificate.certificate_id,
+        "certificate stored"
+    );
+    Ok(Completion::Issued { superseded })
 }
 
 async fn mark_issued(

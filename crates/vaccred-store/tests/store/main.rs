@@ -55,6 +55,8 @@ on_both_backends!(
     queue::release_returns_item_at_once,
     queue::claim_takes_oldest_first,
     queue::taken_certificate_id_keeps_lease,
+    queue::batch_completes_owned_items,
+    queue::batch_with_taken_id_stores_nothing,
     revocation::update_supersedes_and_revokes,
     revocation::concurrent_updates_follow_chain,
     revocation::revoke_enforces_divoc_rules,

@@ -280,3 +280,64 @@ pub async fn taken_certificate_id_keeps_lease(db: &TestDb) {
     assert_eq!(outcome, Completion::Issued { superseded: None });
     assert_eq!(db.count("certificates").await, 2);
 }
+
+pub async fn batch_completes_owned_items(db: &TestDb) {
+    accept_codes(db, "B", 3).await;
+    let claimed = db.store.claim("worker-a", 3, LONG_LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    // The third item's lease passes to another worker before the batch is stored.
+    let ids: Vec<_> = claimed.iter().map(|_| db.certificate_id()).collect();
+    let certificates: Vec<_> = ids.iter().map(certificate).collect();
+    let released = db.store.release(&claimed[2].claim).await.unwrap();
+    assert_eq!(released, LeaseOutcome::Applied);
+    let taken_over = db.claim_one(&db.store, "worker-b").await;
+    let pairs: Vec<_> = claimed
+        .iter()
+        .zip(&certificates)
+        .map(|(item, certificate)| (&item.claim, certificate))
+        .collect();
+    let completions = db.store.complete_batch(&pairs).await.unwrap();
+    let issued = Completion::Issued { superseded: None };
+    assert_eq!(
+        completions,
+        vec![issued.clone(), issued, Completion::LostLease]
+    );
+    assert!(db.store.certificate(&ids[0]).await.unwrap().is_some());
+    assert!(db.store.certificate(&ids[1]).await.unwrap().is_some());
+    assert!(db.store.certificate(&ids[2]).await.unwrap().is_none());
+    assert_eq!(db.count("certificates").await, 2);
+    let fresh = db.certificate_id();
+    let outcome = db
+        .store
+        .complete(&taken_over.claim, &certificate(&fresh))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Completion::Issued { superseded: None });
+}
+
+pub async fn batch_with_taken_id_stores_nothing(db: &TestDb) {
+    let taken = db.issue("Z-1", 1.0).await;
+    accept_codes(db, "T", 2).await;
+    let claimed = db.store.claim("worker-a", 2, LONG_LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let fresh = db.certificate_id();
+    let certificates = [certificate(&fresh), certificate(&taken)];
+    let pairs = [
+        (&claimed[0].claim, &certificates[0]),
+        (&claimed[1].claim, &certificates[1]),
+    ];
+    let result = db.store.complete_batch(&pairs).await;
+    assert!(
+        matches!(result, Err(StoreError::CertificateIdInUse(ref id)) if *id == taken),
+        "{result:?}"
+    );
+    assert!(db.store.certificate(&fresh).await.unwrap().is_none());
+    assert_eq!(db.count("certificates").await, 1);
+    // Both claims still hold their items.
+    let outcome = db
+        .store
+        .complete(&claimed[0].claim, &certificate(&fresh))
+        .await
+        .unwrap();
+    assert_eq!(outcome, Completion::Issued { superseded: None });
+}
