@@ -6,11 +6,14 @@
 //! runs `npm ci` there, and every test in this binary shares that install. Later runs reuse
 //! it until a file in `interop/divoc` changes.
 
+mod support;
+
 use std::fs;
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -963,4 +966,74 @@ fn divoc_fixture_credentials_verify() {
             &format!("DIVOC verify {name}"),
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The server's output
+
+/// DIVOC's e2e certify request goes through `vaccred serve` over HTTP; DIVOC's verifier
+/// accepts the ZIP inside the QR code the server returns, and its N-Quads match jsonld.js.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn divoc_verifies_server_issued_qr() {
+    let folder = new_workspace();
+    let settings = support::ServerSettings::sqlite(&folder.path().join("data"));
+    let client = settings.add_client("interop");
+    let server = support::ServerProcess::start(&settings);
+    let token = server.token(&client).await;
+    let http = reqwest::Client::new();
+
+    let request_path = fixture("requests/divoc-e2e-certify.json");
+    let body = fs::read(&request_path).expect("certify fixture");
+    let response = http
+        .post(server.url("/divoc/api/v3/certify"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("certify request");
+    assert_eq!(response.status(), 200, "certify status");
+    let acknowledgement: Value = response.json().await.expect("acknowledgement JSON");
+    let id = acknowledgement["acknowledgementId"]
+        .as_str()
+        .expect("acknowledgementId");
+    let items = server
+        .wait_all_settled(&token, &[id.to_owned()], Duration::from_secs(60))
+        .await;
+    assert_eq!(items[0]["status"], "issued", "{items:?}");
+
+    let code = read_json(&request_path)[0]["preEnrollmentCode"]
+        .as_str()
+        .expect("preEnrollmentCode")
+        .to_owned();
+    let qr_url = server.url(&format!("/certificate/api/certificateQRCode/{code}"));
+    let response = http
+        .get(qr_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("QR request");
+    assert_eq!(response.status(), 200, "QR status");
+    let png = response.bytes().await.expect("QR body");
+    let decoded = decode_credential(&png).expect("server QR code decodes");
+    let zip_path = folder.path().join("server.zip");
+    fs::write(&zip_path, decoded.zip.as_deref().expect("QR holds a ZIP")).expect("write ZIP");
+    let json_path = folder.path().join("server.json");
+    fs::write(&json_path, &decoded.json).expect("write JSON");
+    let credential: Value = serde_json::from_slice(&decoded.json).expect("credential JSON");
+    let method = credential["proof"]["verificationMethod"]
+        .as_str()
+        .expect("verificationMethod");
+
+    let public_key = settings.data_dir.join("signing-key.pub.pem");
+    let harness = divoc();
+    let check = "server-issued certificate";
+    harness.verify(
+        &zip_path,
+        DivocPublicKey::Pem(&public_key),
+        method,
+        0,
+        check,
+    );
+    harness.compare_nquads(&json_path, check);
 }
