@@ -1,7 +1,7 @@
 //! Accepting request bodies: acknowledgements, work items and the idempotency key.
 
 use time::OffsetDateTime;
-use vaccred_core::credential::{CertificateId, DoseNumber, Shape};
+use vaccred_core::credential::{CertificateId, CertificationRequest, DoseNumber, Shape};
 
 use crate::backend::{Store, Tx, on_backend};
 use crate::error::{Result, StoreError};
@@ -31,6 +31,30 @@ pub struct NewItem {
     /// For update items, the certificate being replaced (DIVOC's
     /// `meta.previousCertificateId`); `None` for certify items.
     pub replaces: Option<CertificateId>,
+}
+
+impl NewItem {
+    /// Builds the work item of a validated certification request: its normalised JSON and
+    /// idempotency key, with `replaces` set for update items.
+    ///
+    /// # Errors
+    ///
+    /// The serialisation error of the request, which does not occur for requests that
+    /// the core's parsers built.
+    pub fn from_request(
+        request: &CertificationRequest,
+        shape: Shape,
+        replaces: Option<CertificateId>,
+    ) -> std::result::Result<Self, serde_json::Error> {
+        Ok(NewItem {
+            shape,
+            request_json: Personal::new(serde_json::to_string(request)?),
+            pre_enrollment_code: request.pre_enrollment_code.clone(),
+            program_id: request.program_id.clone().unwrap_or_default(),
+            dose: request.vaccination.dose,
+            replaces,
+        })
+    }
 }
 
 /// The stored form of an accepted request body, returned by [`Store::accept`].

@@ -65,14 +65,7 @@ pub fn upload_rows(file: &CsvFile) -> Result<Vec<NewUploadRow>, serde_json::Erro
     let mut rows = Vec::with_capacity(file.rows.len());
     for row in &file.rows {
         let content = match &row.outcome {
-            Ok(request) => UploadRowContent::Item(NewItem {
-                shape: Shape::V2,
-                request_json: Personal::new(serde_json::to_string(request)?),
-                pre_enrollment_code: request.pre_enrollment_code.clone(),
-                program_id: request.program_id.clone().unwrap_or_default(),
-                dose: request.vaccination.dose,
-                replaces: None,
-            }),
+            Ok(request) => UploadRowContent::Item(NewItem::from_request(request, Shape::V2, None)?),
             Err(problems) => UploadRowContent::Errors(problems.clone()),
         };
         rows.push(NewUploadRow {

@@ -13,9 +13,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
-use vaccred_core::credential::{ParseOptions, Shape, parse_requests_with};
+use vaccred_core::credential::{CertificationRequest, ParseOptions, Shape, parse_requests_with};
 use vaccred_store::{
-    AcceptedItem, AcknowledgementId, ItemState, NewItem, Personal, RequestKind, StoreError,
+    AcceptedItem, Acknowledgement, AcknowledgementId, ItemState, NewItem, RequestKind, StoreError,
 };
 
 use super::validation::request_error;
@@ -155,52 +155,66 @@ async fn certify(
     shape: Shape,
 ) -> Result<Json<CertifyResponse>, ApiError> {
     principal.require_any(CERTIFY_ROLES)?;
+    let requests = parse_body(body, shape, RequestKind::Certify)?;
+    let mut items = Vec::with_capacity(requests.len());
+    for request in &requests {
+        items.push(NewItem::from_request(request, shape, None).map_err(ApiError::internal)?);
+    }
+    let acknowledgement =
+        accept_items(state, principal, RequestKind::Certify, &items, shape).await?;
+    let accepted = u64::try_from(items.len()).unwrap_or(u64::MAX);
+    state.metrics().certify_items_accepted(accepted);
+    Ok(Json(CertifyResponse {
+        acknowledgement_id: acknowledgement.id.to_string(),
+        items: acknowledgement.items.iter().map(ItemBody::from).collect(),
+    }))
+}
+
+/// Reads and validates a certify or update body; invalid bodies become DIVOC's 400 or 422.
+pub(super) fn parse_body(
+    body: Result<Bytes, BytesRejection>,
+    shape: Shape,
+    kind: RequestKind,
+) -> Result<Vec<CertificationRequest>, ApiError> {
     let body = body.map_err(body_error)?;
     let options = ParseOptions {
         shape,
         today: Some(OffsetDateTime::now_utc().date()),
     };
-    let requests = parse_requests_with(&body, &options).map_err(|error| {
+    parse_requests_with(&body, &options).map_err(|error| {
         let response = request_error(&error);
         tracing::debug!(
             http.status = response.status().as_u16(),
             invalid_values = error.field_errors().len(),
-            "certify request rejected"
+            request.kind = kind.as_str(),
+            "request rejected"
         );
         response
-    })?;
+    })
+}
 
-    let mut items = Vec::with_capacity(requests.len());
-    for request in &requests {
-        let request_json = serde_json::to_string(request).map_err(ApiError::internal)?;
-        items.push(NewItem {
-            shape,
-            request_json: Personal::new(request_json),
-            pre_enrollment_code: request.pre_enrollment_code.clone(),
-            program_id: request.program_id.clone().unwrap_or_default(),
-            dose: request.vaccination.dose,
-            replaces: None,
-        });
-    }
+/// Stores every item of one body in one transaction and wakes the signing workers.
+pub(super) async fn accept_items(
+    state: &AppState,
+    principal: &Principal,
+    kind: RequestKind,
+    items: &[NewItem],
+    shape: Shape,
+) -> Result<Acknowledgement, ApiError> {
     let acknowledgement = state
         .store()
-        .accept(&principal.subject, RequestKind::Certify, &items)
+        .accept(&principal.subject, kind, items)
         .await
         .map_err(store_error)?;
-
     state.work_notify().notify_waiters();
-    let accepted = u64::try_from(items.len()).unwrap_or(u64::MAX);
-    state.metrics().certify_items_accepted(accepted);
     tracing::info!(
         acknowledgement.id = %acknowledgement.id,
         items = items.len(),
         shape = shape.certificate_type(),
-        "certify request accepted"
+        request.kind = kind.as_str(),
+        "request accepted"
     );
-    Ok(Json(CertifyResponse {
-        acknowledgement_id: acknowledgement.id.to_string(),
-        items: acknowledgement.items.iter().map(ItemBody::from).collect(),
-    }))
+    Ok(acknowledgement)
 }
 
 /// Returns the status of each item of an accepted certify request.

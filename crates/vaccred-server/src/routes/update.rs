@@ -14,15 +14,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
-use vaccred_core::credential::{
-    CertificateId, CertificationRequest, ParseOptions, Shape, parse_requests_with,
-};
-use vaccred_store::{NewItem, Personal, RequestKind};
+use vaccred_core::credential::{CertificateId, CertificationRequest, Shape};
+use vaccred_store::{NewItem, RequestKind};
 
-use super::certify::{ItemBody, body_error, store_error};
-use super::validation::request_error;
+use super::certify::{ItemBody, accept_items, parse_body, store_error};
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -97,21 +93,7 @@ async fn update(
     shape: Shape,
 ) -> Result<Response, ApiError> {
     principal.require_any(UPDATE_ROLES)?;
-    let body = body.map_err(body_error)?;
-    let options = ParseOptions {
-        shape,
-        today: Some(OffsetDateTime::now_utc().date()),
-    };
-    let requests = parse_requests_with(&body, &options).map_err(|error| {
-        let response = request_error(&error);
-        tracing::debug!(
-            http.status = response.status().as_u16(),
-            invalid_values = error.field_errors().len(),
-            "update request rejected"
-        );
-        response
-    })?;
-
+    let requests = parse_body(body, shape, RequestKind::Update)?;
     let mut items = Vec::with_capacity(requests.len());
     for (index, request) in requests.iter().enumerate() {
         let Some(replaces) = replaced_certificate(state, request).await? else {
@@ -122,29 +104,11 @@ async fn update(
             );
             return Ok(StatusCode::PRECONDITION_FAILED.into_response());
         };
-        let request_json = serde_json::to_string(request).map_err(ApiError::internal)?;
-        items.push(NewItem {
-            shape,
-            request_json: Personal::new(request_json),
-            pre_enrollment_code: request.pre_enrollment_code.clone(),
-            program_id: request.program_id.clone().unwrap_or_default(),
-            dose: request.vaccination.dose,
-            replaces: Some(replaces),
-        });
+        let item = NewItem::from_request(request, shape, Some(replaces));
+        items.push(item.map_err(ApiError::internal)?);
     }
-    let acknowledgement = state
-        .store()
-        .accept(&principal.subject, RequestKind::Update, &items)
-        .await
-        .map_err(store_error)?;
-
-    state.work_notify().notify_waiters();
-    tracing::info!(
-        acknowledgement.id = %acknowledgement.id,
-        items = items.len(),
-        shape = shape.certificate_type(),
-        "update request accepted"
-    );
+    let acknowledgement =
+        accept_items(state, principal, RequestKind::Update, &items, shape).await?;
     let response = UpdateResponse {
         acknowledgement_id: acknowledgement.id.to_string(),
         items: acknowledgement.items.iter().map(ItemBody::from).collect(),
