@@ -430,7 +430,7 @@ fn key_from_node(node: &Value) -> Result<TrustedKey, KeyError> {
         let mut keys = keys_from_pem(pem)?;
         let key = keys
             .pop()
-            .ok_or_else(|| KeyError::Format("publicKeyPem holds no key".into()))?;
+            .ok_or_else(|| KeyError::Format("publicKeyPem contains no key".into()))?;
         return Ok(TrustedKey {
             id: id.or(key.id),
             key: key.key,

@@ -127,7 +127,7 @@ pub fn signing_input(
     Ok(input)
 }
 
-/// Why a proof object cannot be read.
+/// Reasons a proof object cannot be read.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProofError {

@@ -70,7 +70,7 @@ pub enum Invalid {
     #[error("the certificate expired on {0}")]
     Expired(String),
     /// Displayed vaccination or issuer fields are not covered by the signature: the JSON
-    /// holds values that drop out of the signed JSON-LD data, as when a relative `id` is
+    /// contains values that drop out of the signed JSON-LD data, as when a relative `id` is
     /// slipped in next to the signed nodes.
     #[error("these fields are not covered by the signature: {}", .0.join(", "))]
     UnsignedContent(Vec<String>),

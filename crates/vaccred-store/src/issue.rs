@@ -39,7 +39,7 @@ struct IssuedRow {
 
 /// Marks the item issued if `lease_token` still owns it. This row update is the guard
 /// that makes issuing exactly-once: the first transaction to change the row wins, and
-/// on PostgreSQL a concurrent one blocks on the row lock, then sees `status = 'issued'`
+/// on PostgreSQL a concurrent one blocks on the row lock, then finds `status = 'issued'`
 /// (or a new token) and matches nothing.
 const MARK_ISSUED: &str = "
     UPDATE work_items

@@ -22,7 +22,7 @@ pub struct NewUploadRow {
     pub content: UploadRowContent,
 }
 
-/// What a stored upload row became.
+/// Outcome of a stored upload row.
 #[derive(Debug, Clone)]
 pub enum UploadRowContent {
     /// A valid row, accepted as a certify item.

@@ -55,7 +55,7 @@ pub(crate) struct SignArgs {
     /// Issuance time, RFC 3339 [default: now].
     #[arg(long)]
     issued_at: Option<String>,
-    /// How ZIP bytes go into the QR code: divoc (Latin-1 as UTF-8, as DIVOC's
+    /// Encoding of the ZIP bytes in the QR code: divoc (Latin-1 as UTF-8, as DIVOC's
     /// certificate_api) or raw.
     #[arg(long, value_enum, default_value_t = QrArg::Divoc)]
     qr_encoding: QrArg,

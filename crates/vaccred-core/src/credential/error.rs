@@ -141,7 +141,7 @@ pub enum Problem {
         /// The rejected age or date of birth.
         value: String,
     },
-    /// A string holds a control or bidirectional formatting character, which could hide or
+    /// A string contains a control or bidirectional formatting character, which could hide or
     /// reorder text on a printed certificate or a verifier's screen.
     ControlCharacter {
         /// The character's code point.

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::{JsonLdError, Processor};
 
-/// How values of a term are coerced.
+/// Type coercion of a term's values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TypeMapping {
     Id,

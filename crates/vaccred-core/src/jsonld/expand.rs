@@ -90,9 +90,9 @@ struct Builder<'p> {
     trace: Option<Trace>,
 }
 
-/// Which JSON scalars end up in the dataset through an unbroken chain of emitted links from
-/// the root node. Values under a dropped node (a relative `@id`) are not signed even though
-/// they are in the JSON.
+/// A record of the JSON scalars that end up in the dataset through an unbroken chain of
+/// emitted links from the root node. Values under a dropped node (a relative `@id`) are not
+/// signed even though they are in the JSON.
 #[derive(Default)]
 struct Trace {
     /// JSON pointer tokens of the value being converted.

@@ -111,7 +111,7 @@ pub enum JsonLdError {
     InvalidValue {
         /// The JSON key.
         property: String,
-        /// What is wrong.
+        /// Description of the problem.
         message: String,
     },
     /// A JSON-LD feature this processor does not implement.
@@ -125,7 +125,7 @@ pub enum JsonLdError {
     Canon(#[from] CanonError),
 }
 
-/// Which JSON values of a document are in its RDF dataset.
+/// The JSON values of a document that are in its RDF dataset.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coverage {
     /// JSON pointers (RFC 6901, such as `/credentialSubject/name`) of the scalar values that

@@ -14,7 +14,7 @@ use super::certify::store_error;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// `Cache-Control` of both documents: a verifier that cached them sees a new key within
+/// `Cache-Control` of both documents: a verifier that cached them gets a new key within
 /// five minutes. A server lists its key on start, before it signs anything.
 const CACHE_CONTROL: &str = "public, max-age=300";
 
