@@ -94,6 +94,8 @@ struct Worker {
 /// Result of processing one item.
 enum ItemOutcome {
     Issued(CertificateId),
+    /// Another worker took the item over; it counts the certificate it stores.
+    LostLease,
     Rejected(String),
     Retry(String),
 }
@@ -232,6 +234,10 @@ impl Worker {
                 tracing::debug!(certificate.id = %certificate_id, "certificate issued");
                 return;
             }
+            ItemOutcome::LostLease => {
+                tracing::info!("lease lost before completion; another worker owns the item");
+                return;
+            }
             ItemOutcome::Rejected(reason) => {
                 metrics.signing_failed();
                 tracing::warn!(attempts = item.attempts, "work item rejected");
@@ -280,10 +286,7 @@ impl Worker {
             let certificate_id = certificate.certificate_id.clone();
             match self.state.store().complete(&item.claim, &certificate).await {
                 Ok(Completion::Issued { .. }) => return ItemOutcome::Issued(certificate_id),
-                Ok(Completion::LostLease) => {
-                    tracing::info!("lease lost before completion; another worker owns the item");
-                    return ItemOutcome::Issued(certificate_id);
-                }
+                Ok(Completion::LostLease) => return ItemOutcome::LostLease,
                 Err(StoreError::CertificateIdInUse(_)) => {
                     tracing::debug!(
                         certificate.id = %certificate_id,

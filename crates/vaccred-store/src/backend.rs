@@ -11,7 +11,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, Sqlite, SqliteConnection, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::error::{Result, StoreError};
@@ -42,7 +43,40 @@ pub(crate) enum Pool {
 /// A write transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub(crate) enum Tx {
     Postgres(Transaction<'static, Postgres>),
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
+}
+
+/// A SQLite write transaction together with the store's writer turn.
+///
+/// SQLite lets one connection write at a time. Without the turn, connections that find
+/// the write lock taken sleep in SQLite's busy handler in steps of up to 100 ms and
+/// retry, so a short certify transaction could wait behind a batch commit for far longer
+/// than the commit takes. Taking turns on an in-process FIFO lock hands the write lock
+/// over as soon as it is free. Processes other than this one still wait in the busy
+/// handler. Fields drop in order: the transaction rolls back before the turn ends.
+pub(crate) struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl SqliteTx {
+    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 impl Tx {
@@ -90,6 +124,8 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) pool: Pool,
     clock: SharedClock,
+    /// Backend-specific: the turn that SQLite write transactions take (see `SqliteTx`).
+    sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -138,6 +174,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Postgres(pool),
             clock,
+            sqlite_writer: Arc::default(),
         })
     }
 
@@ -154,6 +191,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Sqlite(pool),
             clock,
+            sqlite_writer: Arc::default(),
         })
     }
 
@@ -189,15 +227,20 @@ impl Store {
 
     /// Begins a transaction that will write.
     ///
-    /// Backend-specific: SQLite starts with `BEGIN IMMEDIATE`, which takes the database's
-    /// write lock at once (waiting up to the busy timeout). A transaction that read first
+    /// Backend-specific: SQLite first waits for this store's writer turn, then starts
+    /// with `BEGIN IMMEDIATE`, which takes the database's write lock at once (waiting up
+    /// to the busy timeout for other processes). A transaction that read first
     /// would instead have to upgrade its lock later, which fails at once with
     /// `SQLITE_BUSY` when another connection has written in between. PostgreSQL uses a plain
     /// `BEGIN` at READ COMMITTED, and row locks and unique indexes order the writers.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(pool) => {
+                let turn = Arc::clone(&self.sqlite_writer).lock_owned().await;
+                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Tx::Sqlite(SqliteTx { tx, _turn: turn })
+            }
         })
     }
 }

@@ -40,6 +40,15 @@ pub enum StoreError {
         /// Position of the item in the request body.
         index: usize,
     },
+    /// An update item's dose already has as many certificates and queued updates as the
+    /// update limit allows. Nothing was stored.
+    #[error("item {index} cannot be accepted: its dose has reached the update limit of {limit}")]
+    UpdateLimitReached {
+        /// Position of the item in the request body.
+        index: usize,
+        /// The limit that applied.
+        limit: u32,
+    },
     /// Another certificate already has this id. The caller should sign again with a new id.
     #[error("certificate id {0} is already in use: generate a new id and sign again")]
     CertificateIdInUse(CertificateId),

@@ -208,6 +208,37 @@ impl Store {
         kind: RequestKind,
         items: &[NewItem],
     ) -> Result<Acknowledgement> {
+        self.accept_with_limit(client_id, kind, items, None).await
+    }
+
+    /// Stores an update request body as [`Store::accept`] does, after checking in the same
+    /// transaction that each item's dose stays within `update_limit` corrections. A dose
+    /// may hold `update_limit + 1` certificates that are not revoked (the original and its
+    /// corrections); queued update items of the dose, including earlier items of this
+    /// body, count as certificates to come. Concurrent update bodies for one dose are
+    /// checked one after the other, so together they cannot pass the limit.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::UpdateLimitReached`] when an item would pass the limit, and the errors
+    /// of [`Store::accept`]. Nothing is stored then.
+    pub async fn accept_updates(
+        &self,
+        client_id: &str,
+        items: &[NewItem],
+        update_limit: u32,
+    ) -> Result<Acknowledgement> {
+        self.accept_with_limit(client_id, RequestKind::Update, items, Some(update_limit))
+            .await
+    }
+
+    async fn accept_with_limit(
+        &self,
+        client_id: &str,
+        kind: RequestKind,
+        items: &[NewItem],
+        update_limit: Option<u32>,
+    ) -> Result<Acknowledgement> {
         check_items(kind, items)?;
         let id = AcknowledgementId::new_random();
         let now = self.now_millis();
@@ -220,6 +251,9 @@ impl Store {
         insert_acknowledgement(&mut tx, &context, client_id, items.len()).await?;
         let mut accepted = Vec::with_capacity(items.len());
         for index in insertion_order(items) {
+            if let Some(limit) = update_limit {
+                check_update_limit(&mut tx, index, &items[index], limit).await?;
+            }
             accepted.push(insert_item(&mut tx, &context, index, &items[index]).await?);
         }
         tx.commit().await?;
@@ -281,6 +315,63 @@ pub(crate) fn check_items(kind: RequestKind, items: &[NewItem]) -> Result<()> {
             _ => continue,
         };
         return Err(StoreError::InvalidItem { index, problem });
+    }
+    Ok(())
+}
+
+/// Locks the dose's certificates that are not revoked and counts them with the dose's
+/// queued update items.
+///
+/// Backend-specific: on PostgreSQL `FOR UPDATE` makes a concurrent update of the same
+/// dose wait until this transaction ends; its count, a later statement, then sees this
+/// transaction's queued items. SQLite runs one write transaction at a time, so the plain
+/// count suffices.
+const LOCK_DOSE_CERTIFICATES_POSTGRES: &str = "
+    SELECT certificate_id FROM certificates
+    WHERE pre_enrollment_code = $1 AND dose = $2 AND status <> 'revoked'
+    FOR UPDATE";
+
+const COUNT_DOSE_CERTIFICATES: &str = "
+    SELECT COUNT(*) FROM certificates
+    WHERE pre_enrollment_code = $1 AND dose = $2 AND status <> 'revoked'";
+
+const COUNT_QUEUED_UPDATES: &str = "
+    SELECT COUNT(*) FROM work_items
+    WHERE pre_enrollment_code = $1 AND dose = $2 AND kind = 'update' AND status = 'queued'";
+
+async fn check_update_limit(tx: &mut Tx, index: usize, item: &NewItem, limit: u32) -> Result<()> {
+    let code = item.pre_enrollment_code.as_str();
+    let dose = item.dose.get();
+    let (certificates, queued): (i64, i64) = match tx {
+        Tx::Postgres(tx) => {
+            let locked = sqlx::query(LOCK_DOSE_CERTIFICATES_POSTGRES)
+                .bind(code)
+                .bind(dose)
+                .fetch_all(&mut **tx)
+                .await?;
+            let (queued,): (i64,) = sqlx::query_as(COUNT_QUEUED_UPDATES)
+                .bind(code)
+                .bind(dose)
+                .fetch_one(&mut **tx)
+                .await?;
+            (i64::try_from(locked.len()).unwrap_or(i64::MAX), queued)
+        }
+        Tx::Sqlite(tx) => {
+            let (certificates,): (i64,) = sqlx::query_as(COUNT_DOSE_CERTIFICATES)
+                .bind(code)
+                .bind(dose)
+                .fetch_one(&mut **tx)
+                .await?;
+            let (queued,): (i64,) = sqlx::query_as(COUNT_QUEUED_UPDATES)
+                .bind(code)
+                .bind(dose)
+                .fetch_one(&mut **tx)
+                .await?;
+            (certificates, queued)
+        }
+    };
+    if certificates.saturating_add(queued) > i64::from(limit) {
+        return Err(StoreError::UpdateLimitReached { index, limit });
     }
     Ok(())
 }

@@ -975,6 +975,38 @@ fn divoc_fixture_credentials_verify() {
 /// accepts the ZIP inside the QR code the server returns, and its N-Quads match jsonld.js.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn divoc_verifies_server_issued_qr() {
+    let credential = check_server_issued_qr("requests/divoc-e2e-certify.json").await;
+    assert_eq!(
+        credential["credentialSubject"]["id"],
+        "did:in.gov.uidai.aadhaar:2342343334"
+    );
+}
+
+/// A Jamaica-shaped `/v3/certify` request (subject with name, gender, date of birth and
+/// pre-enrollment code only) is issued with the compact subject, and DIVOC's verifier
+/// accepts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn divoc_verifies_server_issued_jamaica_qr() {
+    let credential = check_server_issued_qr("requests/jamaica-v3-certify.json").await;
+    let subject = credential["credentialSubject"]
+        .as_object()
+        .expect("credentialSubject object");
+    let keys: Vec<&str> = subject.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["type", "id", "refId", "name", "gender", "dob"]);
+    assert_eq!(subject["id"], "did:jm:moh:JM-2021-0004417");
+    assert_eq!(subject["dob"], "1987-03-14");
+    assert_eq!(credential["issuer"], "https://www.moh.gov.jm");
+    assert_eq!(credential["proof"]["type"], "Ed25519Signature2018");
+    assert_eq!(
+        credential["evidence"][0]["facility"]["address"]["addressCountry"],
+        "JAM"
+    );
+}
+
+/// Sends the certify request in the fixture `request` to a fresh `vaccred serve`, waits
+/// until it is issued, has DIVOC's verifier check the ZIP inside the returned QR code and
+/// compares the N-Quads with jsonld.js. Returns the decoded credential.
+async fn check_server_issued_qr(request: &str) -> Value {
     let folder = new_workspace();
     let settings = support::ServerSettings::sqlite(&folder.path().join("data"));
     let client = settings.add_client("interop");
@@ -982,7 +1014,7 @@ async fn divoc_verifies_server_issued_qr() {
     let token = server.token(&client).await;
     let http = reqwest::Client::new();
 
-    let request_path = fixture("requests/divoc-e2e-certify.json");
+    let request_path = fixture(request);
     let body = fs::read(&request_path).expect("certify fixture");
     let response = http
         .post(server.url("/divoc/api/v3/certify"))
@@ -1036,4 +1068,5 @@ async fn divoc_verifies_server_issued_qr() {
         check,
     );
     harness.compare_nquads(&json_path, check);
+    credential
 }

@@ -27,6 +27,11 @@ const CREDENTIALS_CONTEXT: &str = "https://www.w3.org/2018/credentials/v1";
 /// - A missing age is computed from `dob` in whole years at the issuance date (UTC).
 /// - A missing vaccinator, gender or address (allowed by the `certifyV3` request rules)
 ///   gives `""` values and the configured default country.
+/// - A `certifyV3` recipient with neither identity nor nationality (a request DIVOC's
+///   schema refuses) gets the compact subject of Jamaica's credentials: `type`, `id`,
+///   `refId`, `name`, `gender` and `dob` only. Its `id` is `<DID>:<preEnrollmentCode>`
+///   rather than the empty string of Jamaica's samples, so that the holder's fields are
+///   part of the signed data.
 ///
 /// # Errors
 /// Returns an error when the subject id, `issuer` or `evidence[0].id` would not be an
@@ -80,6 +85,21 @@ fn credential_subject(
 ) -> Result<Value, BuildError> {
     let recipient = &request.recipient;
     let age = subject_age(request, issuance_date)?;
+    if shape == Shape::V3 && recipient.identity.is_empty() && recipient.nationality.is_empty() {
+        let mut subject = Map::new();
+        put(&mut subject, "type", "Person");
+        put(&mut subject, "id", subject_id(request, config)?);
+        put(&mut subject, "refId", request.pre_enrollment_code.as_str());
+        put(&mut subject, "name", recipient.name.as_str());
+        put(
+            &mut subject,
+            "gender",
+            recipient.gender.as_deref().unwrap_or(""),
+        );
+        let dob = subject_dob(request, &age, issuance_date);
+        put(&mut subject, "dob", dob);
+        return Ok(Value::Object(subject));
+    }
     let address = address(
         recipient.address.as_ref(),
         &config.default_recipient_country,
@@ -109,13 +129,14 @@ fn credential_subject(
 }
 
 /// Returns `credentialSubject.id`: the identity when it is an absolute IRI, otherwise
-/// `<DID>:<identity>`, or `<DID>:<preEnrollmentCode>` for a rejected identity.
+/// `<DID>:<identity>`, or `<DID>:<preEnrollmentCode>` for an empty or rejected identity.
 fn subject_id(request: &CertificationRequest, config: &IssuerConfig) -> Result<String, BuildError> {
     let identity = request.recipient.identity.as_str();
     if is_absolute_iri(identity) {
         return Ok(identity.to_owned());
     }
-    let local_part = if config.identity_rejection_pattern.is_match(identity) {
+    let local_part = if identity.is_empty() || config.identity_rejection_pattern.is_match(identity)
+    {
         request.pre_enrollment_code.as_str()
     } else {
         identity

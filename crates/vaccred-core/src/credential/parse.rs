@@ -142,9 +142,30 @@ fn read_recipient(
     } else {
         Some(reader.optional_string(object, path, "gender", 1))
     };
-    let nationality = reader.required_string(object, path, "nationality", 1);
-    let identity = reader.required_string(object, path, "identity", 1);
-    let contact = reader.required_string_list(object, path, "contact", 1);
+    // The `certifyV3` rules here accept a recipient without nationality, identity or
+    // contact, as Jamaica's source system sends it; DIVOC's own `/v3/certify` schema
+    // requires all three. Absent values read as empty.
+    let (nationality, identity, contact) = if strict {
+        (
+            reader.required_string(object, path, "nationality", 1),
+            reader.required_string(object, path, "identity", 1),
+            reader.required_string_list(object, path, "contact", 1),
+        )
+    } else {
+        (
+            Some(
+                reader
+                    .optional_string(object, path, "nationality", 1)
+                    .unwrap_or_default(),
+            ),
+            Some(
+                reader
+                    .optional_string(object, path, "identity", 1)
+                    .unwrap_or_default(),
+            ),
+            optional_contact(reader, object, path),
+        )
+    };
     let address = read_address_field(reader, object, path, strict, AddressRules::RECIPIENT);
     let mut age = age;
     let age_and_dob_valid =
@@ -162,6 +183,21 @@ fn read_recipient(
         contact: contact?,
         address: address?,
     })
+}
+
+/// Reads an optional `contact` list whose entries, when present, must not be empty.
+/// Returns `None` only after an error.
+fn optional_contact(
+    reader: &mut Reader,
+    object: &Map<String, Value>,
+    path: &str,
+) -> Option<Vec<String>> {
+    let absent = matches!(object.get("contact"), None | Some(Value::Null));
+    if absent {
+        Some(Vec::new())
+    } else {
+        reader.required_string_list(object, path, "contact", 1)
+    }
 }
 
 /// Applies DIVOC's certify-handler rules: age or dob must be present, age is computed

@@ -201,11 +201,15 @@ pub(super) async fn accept_items(
     items: &[NewItem],
     shape: Shape,
 ) -> Result<Acknowledgement, ApiError> {
-    let acknowledgement = state
-        .store()
-        .accept(&principal.subject, kind, items)
-        .await
-        .map_err(store_error)?;
+    let store = state.store();
+    let accepted = match kind {
+        RequestKind::Update => {
+            let limit = state.config().update_limit;
+            store.accept_updates(&principal.subject, items, limit).await
+        }
+        _ => store.accept(&principal.subject, kind, items).await,
+    };
+    let acknowledgement = accepted.map_err(store_error)?;
     state.work_notify().notify_waiters();
     tracing::info!(
         acknowledgement.id = %acknowledgement.id,
@@ -278,6 +282,21 @@ pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
 pub(crate) fn store_error(error: StoreError) -> ApiError {
     match error {
         StoreError::Database(_) => ApiError::unavailable(error),
+        StoreError::UpdateLimitReached { index, limit } => {
+            tracing::info!(
+                item.index = index,
+                "update request rejected: queued updates reach the update limit"
+            );
+            let message = format!(
+                "item {index}: this dose already has {limit} corrections issued or queued; \
+                 wait for the queued ones and correct the newest certificate instead"
+            );
+            ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "UPDATE_LIMIT_REACHED",
+                message,
+            )
+        }
         other => ApiError::internal(other),
     }
 }

@@ -119,10 +119,8 @@ async fn update(
 /// Returns the certificate an update item replaces: the newest one of its
 /// pre-enrollment code and dose. Returns `None`, DIVOC's 412, when the dose has no
 /// certificate or already has `update_limit + 1` of them (the original and
-/// `update_limit` corrections), as DIVOC 1.24 counts.
-///
-/// NOTE: update items still queued are not counted, so concurrent updates of one dose
-/// can each pass the limit check once.
+/// `update_limit` corrections), as DIVOC 1.24 counts. The store checks the limit again
+/// when it accepts the body, counting queued updates too.
 async fn replaced_certificate(
     state: &AppState,
     request: &CertificationRequest,

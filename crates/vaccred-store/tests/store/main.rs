@@ -59,6 +59,7 @@ on_both_backends!(
     queue::batch_with_taken_id_stores_nothing,
     revocation::update_supersedes_and_revokes,
     revocation::concurrent_updates_follow_chain,
+    revocation::update_limit_counts_queued_updates,
     revocation::revoke_enforces_divoc_rules,
     revocation::revoke_all_doses,
     revocation::revocation_list_full_and_delta,

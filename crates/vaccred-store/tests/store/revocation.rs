@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use vaccred_core::credential::DoseNumber;
 use vaccred_store::{
-    CertificateStatus, Completion, DoseSelection, ItemStatus, RequestKind, RevokeError,
+    CertificateStatus, Completion, DoseSelection, ItemStatus, RequestKind, RevokeError, StoreError,
 };
 
 use crate::support::{LONG_LEASE, TestDb, certificate, certify_item, update_item};
@@ -72,6 +72,51 @@ pub async fn update_supersedes_and_revokes(db: &TestDb) {
     let latest = db.store.latest_certificate("V-1").await.unwrap().unwrap();
     assert_eq!(latest.certificate_id, new);
     assert_eq!(latest.status, CertificateStatus::Active);
+}
+
+pub async fn update_limit_counts_queued_updates(db: &TestDb) {
+    let original = db.issue("L-1", 1.0).await;
+    // Two corrections allowed: one queued in the first body, then the second body holds
+    // two more items, of which the second would be the third correction.
+    let first = [update_item("L-1", 1.0, &original)];
+    db.store
+        .accept_updates("client-1", &first, 2)
+        .await
+        .unwrap();
+    let second = [
+        update_item("L-1", 1.0, &original),
+        update_item("L-1", 1.0, &original),
+    ];
+    let error = db
+        .store
+        .accept_updates("client-1", &second, 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::UpdateLimitReached { index: 1, limit: 2 }),
+        "{error:?}"
+    );
+    // Nothing of the refused body was stored.
+    assert_eq!(db.count("acknowledgements").await, 2);
+
+    // Eight concurrent bodies race for the one correction left.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = db.store.clone();
+        let items = [update_item("L-1", 1.0, &original)];
+        tasks.push(tokio::spawn(async move {
+            store.accept_updates("client-1", &items, 2).await
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => accepted += 1,
+            Err(StoreError::UpdateLimitReached { .. }) => {}
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+    assert_eq!(accepted, 1);
 }
 
 pub async fn concurrent_updates_follow_chain(db: &TestDb) {

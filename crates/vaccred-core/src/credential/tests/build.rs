@@ -55,6 +55,24 @@ fn v3_matches_divoc_bytes() {
 }
 
 #[test]
+fn v3_recipient_without_identity_gets_compact_subject() {
+    let mut request = fixture_request("reference-certify-v3.json");
+    request.recipient.identity = String::new();
+    request.recipient.nationality = String::new();
+    request.recipient.contact.clear();
+    let credential = build(&request, &IssuerConfig::default(), Shape::V3);
+    let subject = serde_json::to_string(&credential["credentialSubject"]).expect("serialises");
+    assert_eq!(
+        subject,
+        r#"{"type":"Person","id":"did:jm:moh:12346","refId":"12346","name":"Bhaya Mitra","gender":"Male","dob":"1994-11-30"}"#
+    );
+    // The full subject stays for certifyV2, which requires the identity anyway.
+    let credential = build(&request, &IssuerConfig::default(), Shape::V2);
+    assert_eq!(credential["credentialSubject"]["id"], "did:jm:moh:12346");
+    assert_eq!(credential["credentialSubject"]["nationality"], "");
+}
+
+#[test]
 fn jamaica_defaults_applied() {
     let credential = build(&v2_request(), &IssuerConfig::default(), Shape::V3);
     let evidence = &credential["evidence"][0];

@@ -335,6 +335,56 @@ fn v3_rules_relax_optional_parts() {
 }
 
 #[test]
+fn v3_rules_accept_recipient_without_identity() {
+    let mut body = valid_request();
+    let recipient = body["recipient"].as_object_mut().expect("object");
+    for key in ["nationality", "identity", "contact", "address"] {
+        recipient.remove(key);
+    }
+    let text = serde_json::to_vec(&body).expect("serialises");
+    let options = ParseOptions {
+        shape: Shape::V3,
+        ..ParseOptions::default()
+    };
+    let requests = parse_requests_with(&text, &options).expect("valid under certifyV3 rules");
+    let recipient = &requests[0].recipient;
+    assert_eq!(recipient.nationality, "");
+    assert_eq!(recipient.identity, "");
+    assert!(recipient.contact.is_empty());
+
+    // The stored form reads back unchanged.
+    let stored = serde_json::to_string(&requests[0]).expect("serialises");
+    let read: CertificationRequest = serde_json::from_str(&stored).expect("reads back");
+    assert_eq!(read, requests[0]);
+
+    let paths: Vec<String> = strict_errors(&body).into_iter().map(|e| e.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "recipient.nationality",
+            "recipient.identity",
+            "recipient.contact",
+            "recipient.address"
+        ]
+    );
+}
+
+#[test]
+fn v3_rules_check_contact_entries() {
+    let mut body = valid_request();
+    body["recipient"]["contact"] = json!(["tel:8765550100", ""]);
+    let options = ParseOptions {
+        shape: Shape::V3,
+        ..ParseOptions::default()
+    };
+    let paths: Vec<String> = errors_of(&body, &options)
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert_eq!(paths, ["recipient.contact[1]"]);
+}
+
+#[test]
 fn v3_rules_still_check_present_parts() {
     let mut body = valid_request();
     body["vaccinator"] = json!({ "name": "" });
