@@ -48,11 +48,10 @@ pub(crate) enum Tx {
 
 /// A SQLite write transaction together with the store's writer turn.
 ///
-/// SQLite lets one connection write at a time. Without the turn, connections that find
-/// the write lock taken sleep in SQLite's busy handler in steps of up to 100 ms and
-/// retry, so a short certify transaction could wait behind a batch commit for far longer
-/// than the commit takes. Taking turns on an in-process FIFO lock hands the write lock
-/// over as soon as it is free. Processes other than this one still wait in the busy
+/// SQLite lets one connection write at a time. Without the turn, a connection that finds
+/// the write lock taken sleeps in SQLite's busy handler, in steps of up to 100 ms. A short
+/// certify transaction could then wait behind a batch commit far longer than the commit
+/// takes. An in-process FIFO lock hands the write lock over as soon as it is free. Processes other than this one still wait in the busy
 /// handler. Fields drop in order: the transaction rolls back before the turn ends.
 pub(crate) struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
