@@ -94,7 +94,7 @@ struct Worker {
 /// Result of processing one item.
 enum ItemOutcome {
     Issued(CertificateId),
-    /// Another worker took the item over; it counts the certificate it stores.
+    /// Another worker took the item over, and that worker counts the certificate.
     LostLease,
     Rejected(String),
     Retry(String),

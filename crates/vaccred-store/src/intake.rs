@@ -213,9 +213,9 @@ impl Store {
 
     /// Stores an update request body as [`Store::accept`] does, after checking in the same
     /// transaction that each item's dose stays within `update_limit` corrections. A dose
-    /// may hold `update_limit + 1` certificates that are not revoked (the original and its
-    /// corrections); queued update items of the dose, including earlier items of this
-    /// body, count as certificates to come. Concurrent update bodies for one dose are
+    /// may have `update_limit + 1` certificates that are not revoked: the original and its
+    /// corrections. Queued update items of the dose count too, earlier items of this body
+    /// included. Concurrent update bodies for one dose are
     /// checked one after the other, so together they cannot pass the limit.
     ///
     /// # Errors
@@ -323,8 +323,8 @@ pub(crate) fn check_items(kind: RequestKind, items: &[NewItem]) -> Result<()> {
 /// queued update items.
 ///
 /// Backend-specific: on PostgreSQL `FOR UPDATE` makes a concurrent update of the same
-/// dose wait until this transaction ends; its count, a later statement, then sees this
-/// transaction's queued items. SQLite runs one write transaction at a time, so the plain
+/// dose wait until this transaction ends. Its count runs as a later statement, so it
+/// includes the queued items this transaction committed. SQLite runs one write transaction at a time, so the plain
 /// count suffices.
 const LOCK_DOSE_CERTIFICATES_POSTGRES: &str = "
     SELECT certificate_id FROM certificates

@@ -143,8 +143,8 @@ fn read_recipient(
         Some(reader.optional_string(object, path, "gender", 1))
     };
     // The `certifyV3` rules here accept a recipient without nationality, identity or
-    // contact, as Jamaica's source system sends it; DIVOC's own `/v3/certify` schema
-    // requires all three. Absent values read as empty.
+    // contact, as Jamaica's source system sends it, although DIVOC's own `/v3/certify`
+    // schema requires all three. Absent values read as empty.
     let (nationality, identity, contact) = if strict {
         (
             reader.required_string(object, path, "nationality", 1),
