@@ -51,7 +51,7 @@ impl WorkerPool {
                 id: format!("{instance}-{index}"),
                 state: state.clone(),
                 stop: stop.clone(),
-                processor: Arc::new(Processor::default()),
+                processor: Arc::new(Processor::new(state.config().issuer.context_loader())),
             };
             tasks.spawn(worker.run());
         }

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::error::{Result, StoreError};
+use crate::group::AcceptGroups;
 use crate::types::to_millis;
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -125,6 +126,8 @@ pub struct Store {
     clock: SharedClock,
     /// Backend-specific: the turn that SQLite write transactions take (see `SqliteTx`).
     sqlite_writer: Arc<Mutex<()>>,
+    /// Backend-specific: the task that commits accepted bodies in groups on SQLite.
+    pub(crate) accept_groups: Option<AcceptGroups>,
 }
 
 impl Store {
@@ -174,6 +177,7 @@ impl Store {
             pool: Pool::Postgres(pool),
             clock,
             sqlite_writer: Arc::default(),
+            accept_groups: None,
         })
     }
 
@@ -187,10 +191,13 @@ impl Store {
     pub async fn from_sqlite_pool(pool: SqlitePool, clock: SharedClock) -> Result<Store> {
         SQLITE_MIGRATIONS.run(&pool).await?;
         tracing::info!(backend = "sqlite", "store opened and migrated");
+        let sqlite_writer = Arc::default();
+        let accept_groups = AcceptGroups::start(pool.clone(), Arc::clone(&sqlite_writer));
         Ok(Store {
             pool: Pool::Sqlite(pool),
             clock,
-            sqlite_writer: Arc::default(),
+            sqlite_writer,
+            accept_groups: Some(accept_groups),
         })
     }
 
@@ -235,13 +242,17 @@ impl Store {
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-            Pool::Sqlite(pool) => {
-                let turn = Arc::clone(&self.sqlite_writer).lock_owned().await;
-                let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                Tx::Sqlite(SqliteTx { tx, _turn: turn })
-            }
+            Pool::Sqlite(pool) => begin_sqlite_write(pool, &self.sqlite_writer).await?,
         })
     }
+}
+
+/// Backend-specific: waits for the writer turn `turn`, then begins a SQLite write
+/// transaction with `BEGIN IMMEDIATE` (see [`Store::begin_write`]).
+pub(crate) async fn begin_sqlite_write(pool: &SqlitePool, turn: &Arc<Mutex<()>>) -> Result<Tx> {
+    let turn = Arc::clone(turn).lock_owned().await;
+    let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    Ok(Tx::Sqlite(SqliteTx { tx, _turn: turn }))
 }
 
 /// Backend-specific: opens a SQLite pool in WAL mode with foreign keys enforced and

@@ -5,6 +5,7 @@ use vaccred_core::credential::{CertificateId, CertificationRequest, DoseNumber, 
 
 use crate::backend::{Store, Tx, on_backend};
 use crate::error::{Result, StoreError};
+use crate::group::Submitted;
 use crate::types::{
     AcknowledgementId, ItemId, ItemStatus, Personal, RequestKind, from_millis,
     optional_certificate_id,
@@ -181,6 +182,7 @@ const SELECT_ITEM_STATES: &str = "
     ORDER BY w.item_index";
 
 /// Values shared by the item inserts of one request body.
+#[derive(Debug, Clone)]
 pub(crate) struct ItemContext {
     pub(crate) acknowledgement: String,
     pub(crate) kind: RequestKind,
@@ -247,16 +249,23 @@ impl Store {
             kind,
             now,
         };
-        let mut tx = self.begin_write().await?;
-        insert_acknowledgement(&mut tx, &context, client_id, items.len()).await?;
-        let mut accepted = Vec::with_capacity(items.len());
-        for index in insertion_order(items) {
-            if let Some(limit) = update_limit {
-                check_update_limit(&mut tx, index, &items[index], limit).await?;
+        let mut accepted = match &self.accept_groups {
+            Some(groups) => match groups.submit(client_id, context, items, update_limit).await {
+                Submitted::Done(result) => result?,
+                Submitted::TaskGone(job) => {
+                    let mut tx = self.begin_write().await?;
+                    let accepted = job.store_in(&mut tx).await?;
+                    tx.commit().await?;
+                    accepted
+                }
+            },
+            None => {
+                let mut tx = self.begin_write().await?;
+                let accepted = accept_in(&mut tx, client_id, &context, items, update_limit).await?;
+                tx.commit().await?;
+                accepted
             }
-            accepted.push(insert_item(&mut tx, &context, index, &items[index]).await?);
-        }
-        tx.commit().await?;
+        };
         accepted.sort_by_key(|item| item.index);
         let duplicates = accepted
             .iter()
@@ -317,6 +326,26 @@ pub(crate) fn check_items(kind: RequestKind, items: &[NewItem]) -> Result<()> {
         return Err(StoreError::InvalidItem { index, problem });
     }
     Ok(())
+}
+
+/// Stores a request body in `tx`: its acknowledgement and one work item per item, in
+/// the order of [`insertion_order`], checking `update_limit` first when given.
+pub(crate) async fn accept_in(
+    tx: &mut Tx,
+    client_id: &str,
+    context: &ItemContext,
+    items: &[NewItem],
+    update_limit: Option<u32>,
+) -> Result<Vec<AcceptedItem>> {
+    insert_acknowledgement(tx, context, client_id, items.len()).await?;
+    let mut accepted = Vec::with_capacity(items.len());
+    for index in insertion_order(items) {
+        if let Some(limit) = update_limit {
+            check_update_limit(tx, index, &items[index], limit).await?;
+        }
+        accepted.push(insert_item(tx, context, index, &items[index]).await?);
+    }
+    Ok(accepted)
 }
 
 /// Locks the dose's certificates that are not revoked and counts them with the dose's

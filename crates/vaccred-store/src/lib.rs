@@ -53,6 +53,7 @@ mod clients;
 mod clock;
 mod depth;
 mod error;
+mod group;
 mod intake;
 mod issue;
 mod keys;

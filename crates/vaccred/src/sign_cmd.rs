@@ -103,7 +103,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<()> {
             requests.len()
         );
     }
-    let processor = Processor::default();
+    let processor = Processor::new(config.context_loader());
     let vaccines = load_vaccine_table(args.vaccine_table.as_deref())?;
     for (index, request) in requests.iter().enumerate() {
         let certificate_id = match &args.certificate_id {

@@ -3,6 +3,8 @@
 use std::fmt;
 
 use regex::Regex;
+
+use crate::jsonld::{ContextLoader, VACCINATION_V1, VACCINATION_V2};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Credential shape, named by DIVOC's `meta.certificateType`.
@@ -75,6 +77,30 @@ pub struct IssuerConfig {
     /// Identities matching this pattern are replaced by the pre-enrollment code in
     /// `<DID>:<...>` subject ids (DIVOC `IDENTITY_REJECTION_PATTERN`).
     pub identity_rejection_pattern: IdentityRejectionPattern,
+}
+
+impl IssuerConfig {
+    /// Returns the bundled context loader, extended so that configured vaccination context
+    /// URLs it does not know serve DIVOC's vaccination v1 and v2 documents. A deployment
+    /// that publishes DIVOC's contexts under its own domain can then sign and verify
+    /// without fetching them.
+    pub fn context_loader(&self) -> ContextLoader {
+        let mut loader = ContextLoader::default();
+        let pairs = [
+            (&self.vaccination_context_v1, VACCINATION_V1),
+            (&self.vaccination_context_v2, VACCINATION_V2),
+        ];
+        for (url, bundled) in pairs {
+            if loader.contains(url) {
+                continue;
+            }
+            // `ContextLoader::default` bundles both DIVOC URLs, so the alias cannot fail.
+            if let Ok(extended) = loader.clone().with_alias(url, bundled) {
+                loader = extended;
+            }
+        }
+        loader
+    }
 }
 
 impl Default for IssuerConfig {

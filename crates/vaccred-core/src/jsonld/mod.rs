@@ -194,6 +194,11 @@ impl ContextLoader {
         Ok(self)
     }
 
+    /// Returns whether this loader serves `url`.
+    pub fn contains(&self, url: &str) -> bool {
+        self.documents.contains_key(url)
+    }
+
     /// Lists the URLs this loader serves.
     pub fn urls(&self) -> impl Iterator<Item = &str> {
         self.documents.keys().map(String::as_str)

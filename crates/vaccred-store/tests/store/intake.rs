@@ -35,6 +35,38 @@ pub async fn accept_is_all_or_nothing(db: &TestDb) {
     );
 }
 
+pub async fn concurrent_bodies_fail_alone(db: &TestDb) {
+    // Bodies sent together may be committed together (SQLite commits them in groups). A
+    // failing body must leave the others of its group stored.
+    let mut tasks = Vec::new();
+    for body in 0..40 {
+        let store = db.store.clone();
+        let code = if body % 10 == 3 {
+            String::new()
+        } else {
+            format!("G-{body}")
+        };
+        let items = [
+            certify_item(&format!("G-{body}-first"), "P1", 1.0),
+            certify_item(&code, "P1", 1.0),
+        ];
+        tasks.push(tokio::spawn(async move {
+            store.accept("client-1", RequestKind::Certify, &items).await
+        }));
+    }
+    let mut failed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(ack) => assert_eq!(ack.items.len(), 2),
+            Err(StoreError::Database(_)) => failed += 1,
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+    assert_eq!(failed, 4);
+    assert_eq!(db.count("acknowledgements").await, 36);
+    assert_eq!(db.count("work_items").await, 72);
+}
+
 pub async fn duplicate_within_one_body(db: &TestDb) {
     let items = [
         certify_item("B-1", "P1", 1.0),

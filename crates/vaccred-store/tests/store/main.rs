@@ -40,6 +40,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     intake::accept_is_all_or_nothing,
+    intake::concurrent_bodies_fail_alone,
     intake::duplicate_within_one_body,
     intake::duplicate_across_bodies,
     intake::concurrent_accepts_yield_one_original,

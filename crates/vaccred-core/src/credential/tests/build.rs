@@ -1,6 +1,8 @@
 use serde_json::Value;
 use time::macros::{date, datetime};
 
+use crate::jsonld::Processor;
+
 use super::{ISSUANCE_DATE, divoc_config, fixture_request, test_certificate_id};
 use crate::credential::{
     BuildError, CertificationRequest, IdentityRejectionPattern, IssuerConfig, Shape, VaccineTable,
@@ -102,6 +104,17 @@ fn v2_context_uses_configured_url() {
         credential["@context"][1],
         "https://example.org/vaccination/v1"
     );
+
+    // The issuer's loader serves DIVOC's v1 document under the configured URL, so the
+    // credential canonicalizes exactly as with DIVOC's URL.
+    let custom = Processor::new(config.context_loader())
+        .canonize(&credential)
+        .expect("configured context URL is served");
+    let divoc = Processor::default()
+        .canonize(&build(&v2_request(), &divoc_config(), Shape::V2))
+        .expect("DIVOC's context URL is bundled");
+    assert_eq!(custom, divoc);
+    assert!(Processor::default().canonize(&credential).is_err());
 }
 
 #[test]
