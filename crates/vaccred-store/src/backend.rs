@@ -90,6 +90,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pub(crate) pool: Pool,
     clock: SharedClock,
+    pub(crate) notifications: Option<Arc<crate::notifications::NotificationPolicy>>,
 }
 
 impl Store {
@@ -138,6 +139,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Postgres(pool),
             clock,
+            notifications: None,
         })
     }
 
@@ -154,6 +156,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Sqlite(pool),
             clock,
+            notifications: None,
         })
     }
 
