@@ -36,6 +36,11 @@ pub(crate) use sms::SmsGateway;
 use sms::SmsMessage;
 pub(crate) use templates::Templates;
 
+/// Transactions tried to record a batch's attempts before its messages are left to expire.
+const SETTLE_TRIES: u32 = 6;
+/// Wait before the second try to record a batch; it doubles with each try.
+const SETTLE_RETRY_WAIT: Duration = Duration::from_millis(100);
+
 /// Result of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SendOutcome {
@@ -404,7 +409,7 @@ impl NotifyWorker {
                 result.map(|(settlement, record)| (&message.claim, settlement, record))
             })
             .collect();
-        match self.state.store().settle_notifications(&settlements).await {
+        match self.settle(&settlements).await {
             Ok(outcomes) => {
                 for ((claim, settlement, record), outcome) in settlements.iter().zip(outcomes) {
                     let message = claimed.iter().find(|message| &message.claim == *claim);
@@ -422,6 +427,33 @@ impl NotifyWorker {
                     %error,
                     "cannot record notification attempts"
                 );
+            }
+        }
+    }
+
+    /// Settles a batch, retrying a failed transaction a few times, because a message
+    /// whose delivery is not recorded is sent again once its lease expires.
+    async fn settle(
+        &self,
+        settlements: &[(&vaccred_store::NotificationClaim, Settlement, AttemptRecord)],
+    ) -> Result<Vec<LeaseOutcome>, StoreError> {
+        let mut wait = SETTLE_RETRY_WAIT;
+        let mut tries = 1;
+        loop {
+            match self.state.store().settle_notifications(settlements).await {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(error) if tries < SETTLE_TRIES => {
+                    tracing::warn!(
+                        worker.id = %self.id,
+                        messages = settlements.len(),
+                        %error,
+                        "cannot record notification attempts; trying again"
+                    );
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    tries += 1;
+                }
+                Err(error) => return Err(error),
             }
         }
     }

@@ -38,6 +38,9 @@ CREATE TABLE notifications (
 
 CREATE INDEX notifications_pending ON notifications (priority DESC, id)
     WHERE status = 'pending';
+-- Lets each claim find expired one-time codes without reading every pending row.
+CREATE INDEX notifications_expiring ON notifications (expires_at)
+    WHERE status = 'pending' AND expires_at IS NOT NULL;
 CREATE INDEX notifications_status_updated ON notifications (status, updated_at);
 CREATE INDEX notifications_certificate ON notifications (certificate_id);
 
