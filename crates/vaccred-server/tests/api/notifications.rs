@@ -147,6 +147,28 @@ async fn certificate_sends_one_sms_and_email(backend: Backend) {
     let stats = app.state.store().notification_stats().await.unwrap();
     assert_eq!(stats.delivered, 2);
     assert_eq!(stats.pending, 0);
+
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("vaccred_notifications_sent_total{channel=\"sms\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vaccred_notifications_sent_total{channel=\"email\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vaccred_notifications_pending 0"),
+        "{metrics}"
+    );
     app.stop().await.unwrap();
 }
 
