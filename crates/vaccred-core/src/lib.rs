@@ -10,6 +10,7 @@
 pub mod credential;
 pub mod jsonld;
 pub mod keys;
+pub mod phone;
 pub mod proof;
 pub mod qr;
 pub mod rdf;

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod keyfile;
 pub mod metrics;
+pub mod notify;
 pub mod routes;
 mod server;
 pub mod state;

@@ -20,12 +20,35 @@ struct RequestLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ChannelLabels {
+    channel: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RouteLabels {
     method: String,
     route: String,
 }
 
 type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+type ChannelHistogramFamily = Family<ChannelLabels, Histogram, fn() -> Histogram>;
+
+/// Notification metrics.
+#[derive(Debug, Default)]
+struct NotificationMetrics {
+    sent: Family<ChannelLabels, Counter>,
+    failed: Family<ChannelLabels, Counter>,
+    retried: Family<ChannelLabels, Counter>,
+    deferred: Family<ChannelLabels, Counter>,
+    pending: Gauge,
+    queue_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+    delay: Option<ChannelHistogramFamily>,
+}
+
+fn delivery_histogram() -> Histogram {
+    // 0.1 s to about 3.6 hours in 16 steps of 2.
+    Histogram::new(exponential_buckets(0.1, 2.0, 18))
+}
 
 /// The server's metrics.
 #[derive(Debug)]
@@ -37,6 +60,7 @@ pub struct Metrics {
     certificates_issued: Counter,
     signing_failures: Counter,
     certify_items_accepted: Counter,
+    notifications: NotificationMetrics,
 }
 
 fn latency_histogram() -> Histogram {
@@ -90,7 +114,9 @@ impl Metrics {
             "Certification requests accepted by the certify endpoints",
             certify_items_accepted.clone(),
         );
+        let notifications = register_notifications(&mut registry);
         Self {
+            notifications,
             registry,
             http_requests,
             http_duration,
@@ -137,6 +163,53 @@ impl Metrics {
         self.certify_items_accepted.inc_by(count);
     }
 
+    /// Counts one delivered notification.
+    pub fn notification_sent(&self, channel: &str) {
+        self.notifications
+            .sent
+            .get_or_create(&labels(channel))
+            .inc();
+    }
+
+    /// Counts one notification that failed for good.
+    pub fn notification_failed(&self, channel: &str) {
+        self.notifications
+            .failed
+            .get_or_create(&labels(channel))
+            .inc();
+    }
+
+    /// Counts one failed attempt that will be retried.
+    pub fn notification_retried(&self, channel: &str) {
+        self.notifications
+            .retried
+            .get_or_create(&labels(channel))
+            .inc();
+    }
+
+    /// Counts one notification put back by a rate limit.
+    pub fn notification_deferred(&self, channel: &str) {
+        self.notifications
+            .deferred
+            .get_or_create(&labels(channel))
+            .inc();
+    }
+
+    /// Records the time from enqueueing to delivery of one notification.
+    pub fn observe_notification_delay(&self, channel: &str, seconds: f64) {
+        if let Some(delay) = &self.notifications.delay {
+            delay.get_or_create(&labels(channel)).observe(seconds);
+        }
+    }
+
+    /// Sets the pending notification count and the age of the oldest, in seconds.
+    pub fn set_notification_queue(&self, pending: u64, oldest_age_seconds: f64) {
+        self.notifications
+            .pending
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+        self.notifications.queue_age.set(oldest_age_seconds);
+    }
+
     /// Encodes every metric in the text exposition format.
     ///
     /// # Errors
@@ -146,4 +219,57 @@ impl Metrics {
         prometheus_text::encode(&mut text, &self.registry)?;
         Ok(text)
     }
+}
+
+fn labels(channel: &str) -> ChannelLabels {
+    ChannelLabels {
+        channel: channel.to_owned(),
+    }
+}
+
+fn register_notifications(registry: &mut Registry) -> NotificationMetrics {
+    let metrics = NotificationMetrics {
+        delay: Some(ChannelHistogramFamily::new_with_constructor(
+            delivery_histogram,
+        )),
+        ..NotificationMetrics::default()
+    };
+    registry.register(
+        "notifications_sent",
+        "Notifications the gateway or SMTP server accepted, by channel",
+        metrics.sent.clone(),
+    );
+    registry.register(
+        "notifications_failed",
+        "Notifications that failed for good, by channel",
+        metrics.failed.clone(),
+    );
+    registry.register(
+        "notifications_retried",
+        "Failed notification attempts that will be retried, by channel",
+        metrics.retried.clone(),
+    );
+    registry.register(
+        "notifications_deferred",
+        "Notifications put back because a recipient reached its rate limit, by channel",
+        metrics.deferred.clone(),
+    );
+    registry.register(
+        "notifications_pending",
+        "Notifications waiting for delivery, read at scrape time",
+        metrics.pending.clone(),
+    );
+    registry.register(
+        "notifications_queue_age_seconds",
+        "Age of the oldest pending notification in seconds, read at scrape time",
+        metrics.queue_age.clone(),
+    );
+    if let Some(delay) = &metrics.delay {
+        registry.register(
+            "notification_delivery_delay_seconds",
+            "Time from enqueueing a notification to its delivery, in seconds",
+            delay.clone(),
+        );
+    }
+    metrics
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,6 +16,7 @@ use crate::auth::oidc::{JwksError, OidcVerifier};
 use crate::auth::token::TokenIssuer;
 use crate::config::Config;
 use crate::keyfile::{KeyFileError, SigningKeyOrigin, load_signing_key};
+use crate::notify::{Notifier, NotifierPool, NotifyConfigError};
 use crate::routes::{api_routes, into_app};
 use crate::state::{AppState, StateParts};
 use crate::worker::WorkerPool;
@@ -31,6 +33,9 @@ pub enum StartError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// The notification settings or templates are invalid.
+    #[error(transparent)]
+    Notifications(#[from] NotifyConfigError),
     /// The database cannot be opened or migrated.
     #[error("cannot open the database: {0}")]
     Store(#[from] vaccred_store::StoreError),
@@ -71,7 +76,12 @@ impl Server {
             path: config.data_dir.clone(),
             source,
         })?;
-        let store = Store::open(config.database_url().expose_secret()).await?;
+        let notifier = Notifier::from_config(&config.notifications)?.map(Arc::new);
+        let mut store = Store::open(config.database_url().expose_secret()).await?;
+        if let Some(notifier) = &notifier {
+            store = store.with_notifications(notifier.policy());
+        }
+        crate::notify::log_start(notifier.as_deref(), &store).await;
         let (signing_key, origin) = load_signing_key(&config)?;
         if origin == SigningKeyOrigin::Development {
             tracing::warn!(
@@ -101,6 +111,7 @@ impl Server {
             authenticator: Authenticator::new(issuer, external),
             signing_key,
             openapi_json,
+            notifier,
         });
         let app = into_app(router, state.clone());
         Ok(Self {
@@ -144,6 +155,10 @@ impl Server {
         let timeout = Duration::from_secs(state.config().shutdown_timeout_seconds);
         let stop = CancellationToken::new();
         let workers = WorkerPool::spawn(state.clone(), stop.child_token());
+        let notifiers = state.notifier().map(|notifier| {
+            let instance = crate::worker::instance_id();
+            NotifierPool::spawn(Arc::clone(notifier), &state, &instance, stop.child_token())
+        });
 
         let stop_serving = stop.clone();
         let mut serving = tokio::spawn(async move {
@@ -176,6 +191,9 @@ impl Server {
             }
         };
         workers.stop(deadline).await;
+        if let Some(notifiers) = notifiers {
+            notifiers.stop(deadline).await;
+        }
         state.store().close().await;
         tracing::info!("vaccred server stopped");
         served

@@ -11,6 +11,7 @@ use vaccred_store::Store;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::notify::Notifier;
 
 /// Cheaply clonable handle to the server's shared state.
 #[derive(Clone, Debug)]
@@ -28,6 +29,7 @@ struct Inner {
     vaccines: VaccineTable,
     openapi_json: String,
     work_notify: Notify,
+    notifier: Option<Arc<Notifier>>,
 }
 
 /// The parts of [`AppState`], for [`AppState::new`].
@@ -43,6 +45,8 @@ pub struct StateParts {
     pub signing_key: SigningKey,
     /// The served OpenAPI document, serialised.
     pub openapi_json: String,
+    /// Notification delivery, when SMS or e-mail is configured.
+    pub notifier: Option<Arc<Notifier>>,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
                 vaccines: VaccineTable::default(),
                 openapi_json: parts.openapi_json,
                 work_notify: Notify::new(),
+                notifier: parts.notifier,
             }),
         }
     }
@@ -100,5 +105,10 @@ impl AppState {
     /// Returns the OpenAPI document as JSON text.
     pub fn openapi_json(&self) -> &str {
         &self.inner.openapi_json
+    }
+
+    /// Returns the notification service, when SMS or e-mail is configured.
+    pub fn notifier(&self) -> Option<&Arc<Notifier>> {
+        self.inner.notifier.as_ref()
     }
 }

@@ -76,7 +76,7 @@ impl WorkerPool {
 
 /// Returns a process-unique prefix for worker ids, so the leases of two processes sharing
 /// one database can be distinguished.
-fn instance_id() -> String {
+pub(crate) fn instance_id() -> String {
     use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
     let mut bytes = [0u8; 4];
     let _ = SystemRandom::new().fill(&mut bytes);

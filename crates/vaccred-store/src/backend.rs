@@ -128,6 +128,7 @@ pub struct Store {
     sqlite_writer: Arc<Mutex<()>>,
     /// Backend-specific: the task that commits accepted bodies in groups on SQLite.
     pub(crate) accept_groups: Option<AcceptGroups>,
+    pub(crate) notifications: Option<Arc<crate::notifications::NotificationPolicy>>,
 }
 
 impl Store {
@@ -178,6 +179,7 @@ impl Store {
             clock,
             sqlite_writer: Arc::default(),
             accept_groups: None,
+            notifications: None,
         })
     }
 
@@ -198,6 +200,7 @@ impl Store {
             clock,
             sqlite_writer,
             accept_groups: Some(accept_groups),
+            notifications: None,
         })
     }
 

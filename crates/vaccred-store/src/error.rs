@@ -67,6 +67,12 @@ pub enum StoreError {
     /// No signing key has this id.
     #[error("signing key {0} not found")]
     SigningKeyNotFound(String),
+    /// A notification to enqueue is incomplete.
+    #[error("invalid notification: {0}")]
+    InvalidNotification(&'static str),
+    /// No outbox message has this id.
+    #[error("notification {0} not found: list them with `vaccred notifications list`")]
+    NotificationNotFound(i64),
     /// A column contains a value this version of the store never writes.
     #[error(
         "column {column} contains the invalid value {value:?}: the row was written by other \

@@ -5,6 +5,9 @@ use vaccred_core::credential::CertificateId;
 use crate::backend::{Store, Tx, on_backend};
 use crate::certificates::{ItemFields, NewCertificate, insert_certificate};
 use crate::error::{Result, StoreError};
+use crate::notifications::{
+    CertificateFacts, NotificationEvent, NotificationPolicy, enqueue_for_certificate,
+};
 use crate::queue::Claim;
 use crate::revocation::{NewRevocation, SUPERSEDED, record_revocations};
 
@@ -61,6 +64,9 @@ impl Store {
     /// transaction, but only while `claim` still owns the item's lease. A lease that has
     /// expired still counts until another worker claims the item.
     ///
+    /// With a notification policy, the same transaction enqueues the "issued" or "updated"
+    /// messages to the certificate's contacts.
+    ///
     /// For update items the same transaction marks the replaced certificate superseded by
     /// the new one and adds it to the revocation list with reason `superseded`. When a
     /// concurrent update has already superseded it, the newest certificate in that chain
@@ -97,7 +103,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut completions = Vec::with_capacity(items.len());
         for &(claim, certificate) in items {
-            completions.push(complete_in(&mut tx, claim, certificate, now).await?);
+            let policy = self.notifications.as_deref();
+            completions.push(complete_in(&mut tx, claim, certificate, policy, now).await?);
         }
         tx.commit().await?;
         Ok(completions)
@@ -109,6 +116,7 @@ async fn complete_in(
     tx: &mut Tx,
     claim: &Claim,
     certificate: &NewCertificate,
+    policy: Option<&NotificationPolicy>,
     now: i64,
 ) -> Result<Completion> {
     let Some(row) = mark_issued(tx, claim, &certificate.certificate_id, now).await? else {
@@ -126,6 +134,19 @@ async fn complete_in(
         return Err(StoreError::CertificateIdInUse(
             certificate.certificate_id.clone(),
         ));
+    }
+    if let Some(policy) = policy {
+        let event = match row.replaces_certificate_id {
+            Some(_) => NotificationEvent::CertificateUpdated,
+            None => NotificationEvent::CertificateIssued,
+        };
+        let facts = CertificateFacts {
+            certificate_id: certificate.certificate_id.as_str(),
+            name: certificate.name.expose(),
+            credential_json: certificate.credential_json.expose(),
+            dose: item.dose,
+        };
+        enqueue_for_certificate(tx, policy, event, &facts, &certificate.contacts, now).await?;
     }
     let superseded = match row.replaces_certificate_id {
         Some(replaced) => supersede(tx, &replaced, &certificate.certificate_id, now).await?,

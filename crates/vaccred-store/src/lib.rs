@@ -40,6 +40,13 @@
 //! can complete, and the other receives [`Completion::LostLease`] with nothing stored.
 //! A unique index on `certificates.item_id` backs this up.
 //!
+//! # Notifications
+//!
+//! With a [`NotificationPolicy`] (see [`Store::with_notifications`]), storing, updating
+//! or revoking a certificate also enqueues SMS and e-mail messages to its contacts in the
+//! same transaction. Workers lease them with [`Store::claim_notifications`] and record
+//! each attempt with [`Store::settle_notifications`].
+//!
 //! # Time
 //!
 //! Every timestamp and lease check uses the store's [`Clock`], which tests replace with
@@ -57,6 +64,7 @@ mod group;
 mod intake;
 mod issue;
 mod keys;
+mod notifications;
 mod queue;
 mod revocation;
 mod types;
@@ -70,6 +78,12 @@ pub use error::{Result, RevokeError, StoreError};
 pub use intake::{AcceptedItem, Acknowledgement, AcknowledgementStatus, ItemState, NewItem};
 pub use issue::Completion;
 pub use keys::{NewSigningKey, SigningKeyRecord};
+pub use notifications::{
+    AttemptRecord, CERTIFICATE_PRIORITY, Channel, ClaimedNotification, NewOtp, NotificationAttempt,
+    NotificationClaim, NotificationEvent, NotificationFilter, NotificationId, NotificationPolicy,
+    NotificationStats, NotificationStatus, NotificationSummary, OTP_PRIORITY, ResendOutcome,
+    Settlement,
+};
 pub use queue::{Claim, ClaimedItem, LeaseOutcome};
 pub use revocation::{DoseSelection, RevocationEntry, RevocationList};
 pub use types::{

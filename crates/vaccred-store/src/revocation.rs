@@ -5,6 +5,7 @@ use vaccred_core::credential::{CertificateId, DoseNumber};
 
 use crate::backend::{Store, Tx, on_backend};
 use crate::error::{Result, RevokeError};
+use crate::notifications::enqueue_for_revocations;
 use crate::types::{
     certificate_id_from_column, dose_from_column, from_millis, optional_certificate_id,
 };
@@ -110,7 +111,8 @@ impl Store {
     /// following DIVOC 2.0's `DELETE /v1/certificates/{preEnrollmentCode}`: the doses
     /// must be consecutive and include the highest dose with an active certificate.
     /// Returns the new revocation list entries. Revoked certificates stay stored with
-    /// status revoked.
+    /// status revoked. With a notification policy, the same transaction enqueues a
+    /// "revoked" message to each revoked certificate's contacts.
     ///
     /// # Errors
     ///
@@ -141,6 +143,13 @@ impl Store {
             return Err(RevokeError::NotFound);
         }
         let serials = record_revocations(&mut tx, &revoked, now).await?;
+        if let Some(policy) = self.notifications.as_deref() {
+            let ids: Vec<&str> = revoked
+                .iter()
+                .map(|entry| entry.certificate_id.as_str())
+                .collect();
+            enqueue_for_revocations(&mut tx, policy, &ids, now).await?;
+        }
         tx.commit().await?;
         tracing::info!(revoked = revoked.len(), reason, "certificates revoked");
 

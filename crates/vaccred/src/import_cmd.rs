@@ -56,7 +56,8 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             .context("invalid progress bar template")?,
     );
     let mut rows_read = 0_u64;
-    let parsed = parse_csv_with_progress(&bytes, &csv_parse_options(), |position| {
+    let region = config.notifications.mobile_region();
+    let parsed = parse_csv_with_progress(&bytes, &csv_parse_options(region), |position| {
         rows_read += 1;
         bar.set_position(position);
         if rows_read.is_multiple_of(256) {

@@ -5,6 +5,7 @@ mod clients_cmd;
 mod files;
 mod import_cmd;
 mod keys_cmd;
+mod notifications_cmd;
 mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;
@@ -44,6 +45,11 @@ enum Command {
     },
     /// Store a DIVOC bulk certification CSV file in the database of `vaccred serve`.
     Import(import_cmd::ImportArgs),
+    /// List SMS and e-mail notifications and queue failed ones again.
+    Notifications {
+        #[command(subcommand)]
+        command: notifications_cmd::NotificationsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +102,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Clients { command } => clients_cmd::run(&command).map(|()| ExitCode::SUCCESS),
         Command::Import(args) => import_cmd::run(&args),
+        Command::Notifications { command } => {
+            notifications_cmd::run(&command).map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -88,6 +88,7 @@ pub(crate) fn run(args: &SignArgs) -> anyhow::Result<()> {
     let options = ParseOptions {
         shape,
         today: Some(issued_at.date()),
+        mobile_region: None,
     };
     let requests = parse_requests_with(&body, &options)
         .map_err(|error| request_error(&args.request, &error))?;

@@ -455,6 +455,7 @@ mod tests {
         ParseOptions {
             shape: Shape::V2,
             today: Some(time::macros::date!(2021 - 06 - 01)),
+            mobile_region: None,
         }
     }
 

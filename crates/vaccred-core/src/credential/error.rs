@@ -147,6 +147,12 @@ pub enum Problem {
         /// The character's code point.
         code_point: u32,
     },
+    /// A `tel:` contact that does not normalise to an E.164 mobile number in the
+    /// configured default region.
+    InvalidMobileNumber {
+        /// Why, without the number itself.
+        reason: String,
+    },
 }
 
 impl Problem {
@@ -171,6 +177,9 @@ impl Problem {
             }
             Problem::ControlCharacter { code_point } => {
                 format!("value contains the control character U+{code_point:04X}")
+            }
+            Problem::InvalidMobileNumber { reason } => {
+                format!("value is not a valid mobile number: {reason}")
             }
         }
     }
@@ -201,6 +210,10 @@ impl Problem {
             Problem::ControlCharacter { .. } => "Remove control characters and bidirectional \
                  formatting characters (such as U+202E) from the text."
                 .to_owned(),
+            Problem::InvalidMobileNumber { .. } => "Send tel: and the number with its country \
+                 code, such as tel:+18765550123, or a full national number of the default \
+                 country."
+                .to_owned(),
         }
     }
 
@@ -213,7 +226,8 @@ impl Problem {
             Problem::Missing { .. }
             | Problem::TooShort { .. }
             | Problem::BelowMinimum { .. }
-            | Problem::ControlCharacter { .. } => 422,
+            | Problem::ControlCharacter { .. }
+            | Problem::InvalidMobileNumber { .. } => 422,
             _ => 400,
         }
     }

@@ -25,6 +25,9 @@ pub struct ParseOptions {
     /// DIVOC's certify handler does. When `None`, `age` stays absent and
     /// `build_credential` computes it at the issuance date.
     pub today: Option<Date>,
+    /// Default region of `tel:` contacts. When set, each `recipient.contact` entry that
+    /// starts with `tel:` must normalise to an E.164 number (see [`crate::phone`]).
+    pub mobile_region: Option<crate::phone::Region>,
 }
 
 impl Default for ParseOptions {
@@ -32,6 +35,7 @@ impl Default for ParseOptions {
         Self {
             shape: Shape::V2,
             today: None,
+            mobile_region: None,
         }
     }
 }
@@ -75,7 +79,10 @@ pub(crate) fn request_from_value(
     value: &Value,
     shape: Shape,
 ) -> Result<CertificationRequest, RequestError> {
-    let options = ParseOptions { shape, today: None };
+    let options = ParseOptions {
+        shape,
+        ..ParseOptions::default()
+    };
     let mut reader = Reader::new();
     let request = read_request(&mut reader, &options, value, "");
     // `read_request` returns `None` only after recording an error, so `finish` has
@@ -166,6 +173,9 @@ fn read_recipient(
             optional_contact(reader, object, path),
         )
     };
+    if let (Some(region), Some(contacts)) = (&options.mobile_region, &contact) {
+        check_mobile_numbers(reader, region, contacts, &join(path, "contact"));
+    }
     let address = read_address_field(reader, object, path, strict, AddressRules::RECIPIENT);
     let mut age = age;
     let age_and_dob_valid =
@@ -197,6 +207,27 @@ fn optional_contact(
         Some(Vec::new())
     } else {
         reader.required_string_list(object, path, "contact", 1)
+    }
+}
+
+/// Records an error for each `tel:` contact that is not a valid mobile number.
+fn check_mobile_numbers(
+    reader: &mut Reader,
+    region: &crate::phone::Region,
+    contacts: &[String],
+    path: &str,
+) {
+    for (index, contact) in contacts.iter().enumerate() {
+        let Some(number) = contact.strip_prefix("tel:") else {
+            continue;
+        };
+        if let Err(error) = crate::phone::normalize(number, region) {
+            let reason = error.to_string();
+            reader.push(
+                format!("{path}[{index}]"),
+                Problem::InvalidMobileNumber { reason },
+            );
+        }
     }
 }
 

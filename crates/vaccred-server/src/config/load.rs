@@ -266,5 +266,9 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.oidc.audience.is_some() && config.oidc.issuer.is_none() {
         return invalid("oidc.audience needs oidc.issuer and oidc.jwks");
     }
+    config
+        .notifications
+        .validate()
+        .map_err(ConfigError::Invalid)?;
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod env;
 mod load;
+mod notifications;
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
@@ -18,6 +19,10 @@ use vaccred_core::credential::IssuerConfig;
 
 pub use env::{ENV_VARS, EnvVar, ValueKind};
 pub use load::{ConfigError, load, load_from_process};
+pub use notifications::{
+    BodyFormat, EmailConfig, NotificationsConfig, RateLimitConfig, SmsAuth, SmsConfig, SmsPreset,
+    SmtpTls,
+};
 
 /// Name of the SQLite database file inside `data_dir`.
 pub const SQLITE_FILE_NAME: &str = "vaccred.db";
@@ -66,6 +71,8 @@ pub struct Config {
     pub tokens: TokenConfig,
     /// An external OpenID Connect provider whose tokens are also accepted.
     pub oidc: OidcConfig,
+    /// SMS and e-mail notifications.
+    pub notifications: NotificationsConfig,
 }
 
 impl Default for Config {
@@ -86,6 +93,7 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             tokens: TokenConfig::default(),
             oidc: OidcConfig::default(),
+            notifications: NotificationsConfig::default(),
         }
     }
 }

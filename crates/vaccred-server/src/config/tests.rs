@@ -189,6 +189,9 @@ fn every_variable_names_a_setting() {
             ValueKind::String if var.key == "log_format" => "json",
             ValueKind::String if var.key == "issuer.default_shape" => "certifyV2",
             ValueKind::String if var.key.ends_with("pattern") => "^NA$",
+            ValueKind::String if var.key == "notifications.default_country" => "JM",
+            ValueKind::String if var.key == "notifications.email.tls" => "implicit",
+            ValueKind::String if var.key == "notifications.email.from" => "a@moh.example",
             ValueKind::String => "did:example:value",
             ValueKind::Integer => "3",
             ValueKind::Boolean => "true",
@@ -200,6 +203,30 @@ fn every_variable_names_a_setting() {
         if var.key == "oidc.jwks" || var.key == "oidc.audience" {
             pairs.push(("VACCRED_OIDC_ISSUER".to_owned(), "https://kc".to_owned()));
         }
+        let companions = notification_companions(var.key);
+        pairs.extend(companions.into_iter().filter(|(name, _)| name != var.name));
         load(None, pairs).unwrap_or_else(|error| panic!("{}: {error}", var.name));
     }
+}
+
+/// Returns the variables a notification setting needs beside it to pass validation.
+fn notification_companions(key: &str) -> Vec<(String, String)> {
+    let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+    let mut pairs = Vec::new();
+    if key.starts_with("notifications.sms.") {
+        pairs.push(pair("VACCRED_NOTIFICATIONS_DEFAULT_COUNTRY", "JM"));
+        pairs.push(pair(
+            "VACCRED_NOTIFICATIONS_SMS_URL",
+            "http://127.0.0.1:9/send",
+        ));
+    }
+    if key.starts_with("notifications.email.") {
+        pairs.push(pair("VACCRED_NOTIFICATIONS_EMAIL_HOST", "smtp.example"));
+        pairs.push(pair("VACCRED_NOTIFICATIONS_EMAIL_FROM", "a@moh.example"));
+    }
+    if key == "notifications.email.username" || key == "notifications.email.password" {
+        pairs.push(pair("VACCRED_NOTIFICATIONS_EMAIL_USERNAME", "mailer"));
+        pairs.push(pair("VACCRED_NOTIFICATIONS_EMAIL_PASSWORD", "secret"));
+    }
+    pairs
 }

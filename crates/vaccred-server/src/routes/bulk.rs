@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use vaccred_core::credential::{CsvError, CsvFile, ParseOptions, Shape, parse_csv};
+use vaccred_core::phone::Region;
 use vaccred_store::{NewItem, NewUploadRow, Personal, UploadRowContent, UploadSummary};
 
 use super::certify::store_error;
@@ -78,11 +79,13 @@ pub fn upload_rows(file: &CsvFile) -> Result<Vec<NewUploadRow>, serde_json::Erro
 }
 
 /// Returns the request rules of CSV rows: DIVOC's `/v1/certify` rules, with ages
-/// computed from dates of birth at today's date.
-pub fn csv_parse_options() -> ParseOptions {
+/// computed from dates of birth at today's date, and `tel:` contacts checked against
+/// `mobile_region` when it is set.
+pub fn csv_parse_options(mobile_region: Option<Region>) -> ParseOptions {
     ParseOptions {
         shape: Shape::V2,
         today: Some(OffsetDateTime::now_utc().date()),
+        mobile_region,
     }
 }
 
@@ -120,8 +123,9 @@ pub async fn bulk_certify(
         )
     })?;
     let (filename, bytes) = read_file_field(&mut multipart).await?;
+    let region = state.config().notifications.mobile_region();
     // DIVOC's code and its `Missing Headers : a,b` message, which clients may match.
-    let file = parse_csv(&bytes, &csv_parse_options()).map_err(|error: CsvError| {
+    let file = parse_csv(&bytes, &csv_parse_options(region)).map_err(|error: CsvError| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "INVALID_TEMPLATE",

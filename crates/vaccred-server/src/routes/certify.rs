@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use vaccred_core::credential::{CertificationRequest, ParseOptions, Shape, parse_requests_with};
+use vaccred_core::phone::Region;
 use vaccred_store::{
     AcceptedItem, Acknowledgement, AcknowledgementId, ItemState, NewItem, RequestKind, StoreError,
 };
@@ -155,7 +156,8 @@ async fn certify(
     shape: Shape,
 ) -> Result<Json<CertifyResponse>, ApiError> {
     principal.require_any(CERTIFY_ROLES)?;
-    let requests = parse_body(body, shape, RequestKind::Certify)?;
+    let region = state.config().notifications.mobile_region();
+    let requests = parse_body(body, shape, RequestKind::Certify, region)?;
     let mut items = Vec::with_capacity(requests.len());
     for request in &requests {
         items.push(NewItem::from_request(request, shape, None).map_err(ApiError::internal)?);
@@ -171,15 +173,18 @@ async fn certify(
 }
 
 /// Reads and validates a certify or update body; invalid bodies become DIVOC's 400 or 422.
+/// With a `mobile_region`, every `tel:` contact must be a valid mobile number there.
 pub(super) fn parse_body(
     body: Result<Bytes, BytesRejection>,
     shape: Shape,
     kind: RequestKind,
+    mobile_region: Option<Region>,
 ) -> Result<Vec<CertificationRequest>, ApiError> {
     let body = body.map_err(body_error)?;
     let options = ParseOptions {
         shape,
         today: Some(OffsetDateTime::now_utc().date()),
+        mobile_region,
     };
     parse_requests_with(&body, &options).map_err(|error| {
         let response = request_error(&error);

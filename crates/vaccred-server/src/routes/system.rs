@@ -98,6 +98,17 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         // The gauge keeps its last value, so one failed count does not fail the scrape.
         Err(error) => tracing::warn!(%error, "cannot count the queued work items"),
     }
+    match state.store().notification_stats().await {
+        Ok(stats) => {
+            let age = stats.oldest_pending.map_or(0.0, |oldest| {
+                (time::OffsetDateTime::now_utc() - oldest)
+                    .as_seconds_f64()
+                    .max(0.0)
+            });
+            state.metrics().set_notification_queue(stats.pending, age);
+        }
+        Err(error) => tracing::warn!(%error, "cannot count the pending notifications"),
+    }
     let text = state.metrics().encode().map_err(ApiError::internal)?;
     let mut response = text.into_response();
     response.headers_mut().insert(

@@ -93,7 +93,8 @@ async fn update(
     shape: Shape,
 ) -> Result<Response, ApiError> {
     principal.require_any(UPDATE_ROLES)?;
-    let requests = parse_body(body, shape, RequestKind::Update)?;
+    let region = state.config().notifications.mobile_region();
+    let requests = parse_body(body, shape, RequestKind::Update, region)?;
     let mut items = Vec::with_capacity(requests.len());
     for (index, request) in requests.iter().enumerate() {
         let Some(replaces) = replaced_certificate(state, request).await? else {

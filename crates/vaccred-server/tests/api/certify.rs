@@ -309,7 +309,7 @@ async fn restart_resumes_abandoned_items(backend: Backend) {
             .unwrap();
         let options = ParseOptions {
             shape: Shape::V3,
-            today: None,
+            ..ParseOptions::default()
         };
         let parsed = parse_requests_with(request.to_string().as_bytes(), &options).unwrap();
         let item = NewItem {

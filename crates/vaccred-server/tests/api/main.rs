@@ -5,8 +5,10 @@
 mod auth;
 mod bulk;
 mod certify;
+mod fakes;
 mod issuing;
 mod keys;
+mod notifications;
 mod oidc;
 mod queue;
 mod retrieval;

@@ -5,6 +5,7 @@
 mod depth;
 mod intake;
 mod lookups;
+mod notifications;
 mod queue;
 mod revocation;
 mod support;
@@ -77,4 +78,15 @@ on_both_backends!(
     uploads::upload_status_follows_items,
     uploads::upload_of_only_errors_is_failed,
     uploads::upload_is_all_or_nothing,
+    notifications::issue_enqueues_sms_and_email,
+    notifications::no_policy_enqueues_nothing,
+    notifications::update_and_revoke_enqueue_events,
+    notifications::retry_waits_for_backoff,
+    notifications::delivered_is_never_claimed_again,
+    notifications::expired_notification_lease_taken_over,
+    notifications::failed_message_can_be_resent,
+    notifications::otp_overtakes_backlog,
+    notifications::expired_otp_is_never_sent,
+    notifications::deferral_keeps_attempt_count,
+    notifications::concurrent_claimers_split_messages,
 );

@@ -1,0 +1,129 @@
+//! E-mail delivery over SMTP with lettre: STARTTLS or implicit TLS on rustls, optional
+//! authentication, multipart text and HTML bodies.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use secrecy::ExposeSecret as _;
+
+use super::SendOutcome;
+use super::templates::EmailContent;
+use crate::config::{EmailConfig, SmtpTls};
+
+/// A pooled SMTP client for one server and sender.
+pub(crate) struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer").finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// Builds the client. No connection is made until the first message.
+    ///
+    /// # Errors
+    /// A message naming the setting when the sender or the TLS settings are invalid.
+    pub(crate) fn new(config: &EmailConfig, timeout: Duration) -> Result<Self, String> {
+        let from: Mailbox = config.from.parse().map_err(|error| {
+            format!("notifications.email.from is not an e-mail address: {error}")
+        })?;
+        // NOTE: the tests deliver to a plaintext SMTP sink on 127.0.0.1 only; the STARTTLS
+        // and implicit TLS modes are lettre's and have not been run against a server here.
+        let tls = match config.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(tls_parameters(&config.host)?),
+            SmtpTls::Implicit => Tls::Wrapper(tls_parameters(&config.host)?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+            .port(config.effective_port())
+            .tls(tls)
+            .timeout(Some(timeout));
+        if let (Some(username), Some(password)) = (&config.username, &config.password) {
+            builder = builder.credentials(Credentials::new(
+                username.clone(),
+                password.expose_secret().to_owned(),
+            ));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Sends one e-mail. `message_id` becomes the `Message-ID` header's local part, so a
+    /// message sent twice carries the same id and receivers can drop the repeat.
+    pub(crate) async fn send(
+        &self,
+        to: &str,
+        content: &EmailContent,
+        message_id: &str,
+    ) -> SendOutcome {
+        let recipient: Mailbox = match to.parse() {
+            Ok(mailbox) => mailbox,
+            Err(_) => {
+                return SendOutcome::Permanent {
+                    status: None,
+                    error: "the recipient is not a valid e-mail address".to_owned(),
+                };
+            }
+        };
+        let domain = self.from.email.domain().to_owned();
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(recipient)
+            .subject(content.subject.clone())
+            .message_id(Some(format!("<{message_id}@{domain}>")))
+            .multipart(MultiPart::alternative_plain_html(
+                content.text.clone(),
+                content.html.clone(),
+            ));
+        let message = match message {
+            Ok(message) => message,
+            Err(error) => {
+                return SendOutcome::Permanent {
+                    status: None,
+                    error: format!("cannot build the e-mail: {error}"),
+                };
+            }
+        };
+        match self.transport.send(message).await {
+            Ok(response) => SendOutcome::Delivered {
+                reference: None,
+                status: Some(response.code().to_string()),
+            },
+            Err(error) => {
+                let status = error.status().map(|code| code.to_string());
+                // A server's reply text may quote the recipient's address, so only the
+                // reply code is kept when there is one.
+                let error_text = match &status {
+                    Some(code) => format!("the SMTP server replied {code}"),
+                    None if error.is_timeout() => "the SMTP transaction timed out".to_owned(),
+                    None => format!("SMTP failed: {error}"),
+                };
+                if error.is_permanent() {
+                    SendOutcome::Permanent {
+                        status,
+                        error: error_text,
+                    }
+                } else {
+                    SendOutcome::Transient {
+                        status,
+                        error: error_text,
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn tls_parameters(host: &str) -> Result<TlsParameters, String> {
+    TlsParameters::new(host.to_owned())
+        .map_err(|error| format!("notifications.email: cannot set up TLS for {host}: {error}"))
+}

@@ -1,0 +1,414 @@
+//! Notifications end to end: a real server sends SMS to a fake gateway and e-mail to an
+//! SMTP sink on 127.0.0.1, with retries, restarts and one-time codes.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use vaccred_server::auth::Role;
+use vaccred_server::config::{Config, EmailConfig, SmsConfig, SmsPreset, SmtpTls};
+use vaccred_store::{Channel, NotificationFilter, NotificationStatus};
+
+use crate::fakes::{FakeGateway, GatewayMode, SmtpSink};
+use crate::support::{Backend, TestApp, backend_tests, certify_request};
+
+backend_tests!(
+    certificate_sends_one_sms_and_email,
+    failures_retried_with_backoff,
+    failure_recorded_after_max_attempts,
+    permanent_error_fails_at_once,
+    no_duplicate_after_restart,
+    timeout_is_retried,
+    otp_overtakes_certificate_backlog,
+    invalid_mobile_rejected_at_certify,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Points the server at the fake gateway (webhook preset) and the SMTP sink, with
+/// one-second back-off.
+fn configure(config: &mut Config, gateway: &FakeGateway, sink: Option<&SmtpSink>) {
+    let notifications = &mut config.notifications;
+    notifications.default_country = Some("JM".to_owned());
+    notifications.portal_url = "https://portal.example/certificate".to_owned();
+    notifications.backoff_base_seconds = 1;
+    notifications.backoff_max_seconds = 2;
+    notifications.poll_interval_ms = 50;
+    notifications.send_timeout_seconds = 2;
+    notifications.lease_seconds = 5;
+    notifications.sms = Some(SmsConfig {
+        preset: SmsPreset::Webhook,
+        url: gateway.url.clone(),
+        auth_token: Some(SecretString::from("gateway-token")),
+        ..SmsConfig::default()
+    });
+    notifications.email = sink.map(|sink| EmailConfig {
+        host: "127.0.0.1".to_owned(),
+        port: Some(sink.port),
+        tls: SmtpTls::None,
+        username: Some("mailer".to_owned()),
+        password: Some(SecretString::from("mail-password")),
+        from: "Ministry of Health <noreply@moh.example>".to_owned(),
+    });
+}
+
+/// Certifies one recipient with a Jamaican mobile number and, optionally, an e-mail
+/// address, and waits until the certificate is issued.
+async fn certify_one(app: &TestApp, email: bool) -> String {
+    let token = app.token(&[Role::FacilityStaff]).await;
+    let mut request = certify_request("876-555-0123");
+    if email {
+        request["recipient"]["contact"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("mailto:ann@example.org"));
+    }
+    request["recipient"]["name"] = json!("Ann Marie Brown");
+    let (status, body) = app.certify(&token, 1, &json!([request])).await;
+    assert_eq!(status, 200, "{body}");
+    let acknowledgement = body["acknowledgementId"].as_str().unwrap().to_owned();
+    let settled = app.wait_settled(&token, &acknowledgement).await;
+    settled["items"][0]["certificateId"]
+        .as_str()
+        .expect("issued")
+        .to_owned()
+}
+
+async fn failed_count(app: &TestApp) -> usize {
+    let filter = NotificationFilter {
+        status: Some(NotificationStatus::Failed),
+        limit: 100,
+    };
+    app.state.store().notifications(filter).await.unwrap().len()
+}
+
+async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < WAIT, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn certificate_sends_one_sms_and_email(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    let sink = SmtpSink::start().await;
+    let app = TestApp::start_with(backend, |config| configure(config, &gateway, Some(&sink))).await;
+    let certificate_id = certify_one(&app, true).await;
+
+    let requests = gateway.wait_for(1, WAIT).await;
+    let messages = sink.wait_for(1, WAIT).await;
+    let body = &requests[0].body;
+    assert_eq!(body["to"], "+18765550123");
+    let text = body["message"].as_str().unwrap();
+    assert!(
+        text.starts_with("Hello Ann, your Covishield dose 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://portal.example/certificate"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Brown"),
+        "the SMS carries more than the first name"
+    );
+    let reference = body["reference"].as_str().unwrap();
+    assert!(reference.starts_with("vaccred-"), "{reference}");
+    let authorization = requests[0].headers["authorization"].to_str().unwrap();
+    assert_eq!(authorization, "Bearer gateway-token");
+
+    let email = &messages[0];
+    assert_eq!(email.recipients, ["<ann@example.org>"]);
+    assert_eq!(email.from, "<noreply@moh.example>");
+    assert_eq!(email.auth_user.as_deref(), Some("mailer"));
+    assert!(
+        email
+            .data
+            .contains("Subject: Your vaccination certificate is ready")
+    );
+    assert!(email.data.contains("multipart/alternative"));
+    assert!(email.data.contains("text/plain"));
+    assert!(email.data.contains("text/html"));
+    assert!(email.data.contains(&certificate_id), "{}", email.data);
+    // The e-mail is its own outbox message, so its stable id differs from the SMS's.
+    let message_id = email
+        .data
+        .lines()
+        .find(|line| line.to_ascii_lowercase().starts_with("message-id:"))
+        .expect("a Message-ID header");
+    assert!(message_id.contains("<vaccred-"), "{message_id}");
+    assert!(message_id.ends_with("@moh.example>"), "{message_id}");
+
+    // Nothing more arrives, and the outbox records both deliveries.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gateway.requests().len(), 1);
+    assert_eq!(sink.messages().len(), 1);
+    let stats = app.state.store().notification_stats().await.unwrap();
+    assert_eq!(stats.delivered, 2);
+    assert_eq!(stats.pending, 0);
+
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("vaccred_notifications_sent_total{channel=\"sms\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vaccred_notifications_sent_total{channel=\"email\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vaccred_notifications_pending 0"),
+        "{metrics}"
+    );
+    app.stop().await.unwrap();
+}
+
+async fn failures_retried_with_backoff(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    gateway.script(&[GatewayMode::Fail(503), GatewayMode::Fail(429)]);
+    let app = TestApp::start_with(backend, |config| configure(config, &gateway, None)).await;
+    certify_one(&app, false).await;
+
+    let requests = gateway.wait_for(3, WAIT).await;
+    let statuses: Vec<Option<u16>> = requests.iter().map(|request| request.answered).collect();
+    assert_eq!(statuses, [Some(503), Some(429), Some(200)]);
+    let first_wait = requests[1].received - requests[0].received;
+    let second_wait = requests[2].received - requests[1].received;
+    assert!(first_wait >= Duration::from_millis(900), "{first_wait:?}");
+    assert!(
+        second_wait >= Duration::from_millis(1900),
+        "{second_wait:?}"
+    );
+
+    let listed = app
+        .state
+        .store()
+        .notifications(NotificationFilter {
+            status: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    let id = listed[0].id;
+    wait_until("the delivery is recorded", async || {
+        let stats = app.state.store().notification_stats().await.unwrap();
+        stats.delivered == 1
+    })
+    .await;
+    let attempts = app.state.store().notification_attempts(id).await.unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["retry", "retry", "delivered"]);
+    let gateway_statuses: Vec<Option<&str>> = attempts
+        .iter()
+        .map(|attempt| attempt.gateway_status.as_deref())
+        .collect();
+    assert_eq!(gateway_statuses, [Some("503"), Some("429"), Some("200")]);
+    assert!(
+        attempts
+            .iter()
+            .all(|attempt| attempt.channel == Channel::Sms)
+    );
+    assert_eq!(
+        attempts[0].error.as_deref(),
+        Some("the SMS gateway returned HTTP 503")
+    );
+    app.stop().await.unwrap();
+}
+
+async fn failure_recorded_after_max_attempts(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    gateway.set_mode(GatewayMode::Fail(500));
+    let app = TestApp::start_with(backend, |config| {
+        configure(config, &gateway, None);
+        config.notifications.max_attempts = 3;
+    })
+    .await;
+    certify_one(&app, false).await;
+
+    wait_until("the message is marked failed", async || {
+        failed_count(&app).await == 1
+    })
+    .await;
+    let filter = NotificationFilter {
+        status: Some(NotificationStatus::Failed),
+        limit: 10,
+    };
+    let failed = app.state.store().notifications(filter).await.unwrap();
+    assert_eq!(failed[0].attempts, 3);
+    let attempts = app
+        .state
+        .store()
+        .notification_attempts(failed[0].id)
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["retry", "retry", "failed"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        gateway.requests().len(),
+        3,
+        "a failed message was sent again"
+    );
+    app.stop().await.unwrap();
+}
+
+async fn permanent_error_fails_at_once(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    gateway.set_mode(GatewayMode::Fail(400));
+    let app = TestApp::start_with(backend, |config| configure(config, &gateway, None)).await;
+    certify_one(&app, false).await;
+    wait_until("the message is marked failed", async || {
+        failed_count(&app).await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(gateway.requests().len(), 1);
+    app.stop().await.unwrap();
+}
+
+async fn no_duplicate_after_restart(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    let mut app = TestApp::start_with(backend, |config| configure(config, &gateway, None)).await;
+    certify_one(&app, false).await;
+    gateway.wait_for(1, WAIT).await;
+    wait_until("the delivery is recorded", async || {
+        let stats = app.state.store().notification_stats().await.unwrap();
+        stats.delivered == 1
+    })
+    .await;
+
+    // A message whose first attempt failed is still pending across the restart.
+    gateway.set_mode(GatewayMode::Fail(503));
+    let token = app.token(&[Role::FacilityStaff]).await;
+    let (status, body) = app
+        .certify(&token, 1, &json!([certify_request("8765550124")]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    gateway.wait_for(2, WAIT).await;
+    gateway.set_mode(GatewayMode::Accept);
+    app.restart(async |_| {}).await;
+
+    let requests = gateway.wait_for(3, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let requests_after = gateway.requests();
+    assert_eq!(requests_after.len(), 3, "{requests:?}");
+    let recipients: Vec<&Value> = requests_after.iter().map(|r| &r.body["to"]).collect();
+    assert_eq!(
+        recipients,
+        [
+            &json!("+18765550123"),
+            &json!("+18765550124"),
+            &json!("+18765550124")
+        ]
+    );
+    let stats = app.state.store().notification_stats().await.unwrap();
+    assert_eq!(stats.delivered, 2);
+    app.stop().await.unwrap();
+}
+
+async fn timeout_is_retried(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    gateway.script(&[
+        GatewayMode::Hang,
+        GatewayMode::Slow(Duration::from_millis(300)),
+    ]);
+    let app = TestApp::start_with(backend, |config| configure(config, &gateway, None)).await;
+    certify_one(&app, false).await;
+    gateway.wait_for(2, WAIT).await;
+    wait_until("the delivery is recorded", async || {
+        let stats = app.state.store().notification_stats().await.unwrap();
+        stats.delivered == 1
+    })
+    .await;
+    let listed = app
+        .state
+        .store()
+        .notifications(NotificationFilter {
+            status: None,
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    let attempts = app
+        .state
+        .store()
+        .notification_attempts(listed[0].id)
+        .await
+        .unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(
+        attempts[0].error.as_deref(),
+        Some("the SMS gateway timed out")
+    );
+    assert_eq!(attempts[0].gateway_status, None);
+    app.stop().await.unwrap();
+}
+
+async fn otp_overtakes_certificate_backlog(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    gateway.set_mode(GatewayMode::Slow(Duration::from_millis(400)));
+    let app = TestApp::start_with(backend, |config| {
+        configure(config, &gateway, None);
+        config.notifications.concurrency = 1;
+        config.notifications.batch_size = 1;
+    })
+    .await;
+    let token = app.token(&[Role::FacilityStaff]).await;
+    let backlog: Vec<Value> = (0..10)
+        .map(|index| certify_request(&format!("876555{:04}", 1000 + index)))
+        .collect();
+    let (status, body) = app.certify(&token, 1, &Value::Array(backlog)).await;
+    assert_eq!(status, 200, "{body}");
+    app.wait_settled(&token, body["acknowledgementId"].as_str().unwrap())
+        .await;
+
+    let notifier = app.state.notifier().expect("notifications configured");
+    notifier
+        .enqueue_otp(app.state.store(), Channel::Sms, "876 555 9999", "731904")
+        .await
+        .expect("one-time code enqueued");
+
+    let requests = gateway.wait_for(11, WAIT).await;
+    let position = requests
+        .iter()
+        .position(|request| request.body["to"] == "+18765559999")
+        .expect("the one-time code was sent");
+    let text = requests[position].body["message"].as_str().unwrap();
+    assert!(text.contains("731904"), "{text}");
+    let after = requests.len() - position - 1;
+    assert!(
+        after >= 3,
+        "only {after} certificate messages were sent after the one-time code"
+    );
+    app.stop().await.unwrap();
+}
+
+async fn invalid_mobile_rejected_at_certify(backend: Backend) {
+    let gateway = FakeGateway::start().await;
+    let app = TestApp::start_with(backend, |config| configure(config, &gateway, None)).await;
+    let token = app.token(&[Role::FacilityStaff]).await;
+    let body = json!([certify_request("876-555-0123"), certify_request("555-0123")]);
+    let (status, response) = app.certify(&token, 1, &body).await;
+    assert_eq!(status, 422, "{response}");
+    let errors = response["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{response}");
+    assert_eq!(errors[0]["path"], "[1].recipient.contact[0]");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("area code"), "{message}");
+    assert!(
+        !message.contains("555-0123"),
+        "the error repeats the number"
+    );
+    assert_eq!(app.state.store().queue_depth().await.unwrap(), 0);
+    app.stop().await.unwrap();
+}
