@@ -211,6 +211,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         String,
     ),
     var(
+        "VACCRED_NOTIFICATIONS_EMAIL_CA_FILE",
+        "notifications.email.ca_file",
+        String,
+    ),
+    var(
         "VACCRED_NOTIFICATIONS_EMAIL_FROM",
         "notifications.email.from",
         String,

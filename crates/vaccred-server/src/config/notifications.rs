@@ -204,6 +204,9 @@ pub struct EmailConfig {
     pub password: Option<SecretString>,
     /// Sender address, such as `Ministry of Health <noreply@moh.example>`.
     pub from: String,
+    /// PEM file of CA certificates trusted beside the system's roots, for a relay whose
+    /// certificate a private CA signed.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl EmailConfig {
@@ -286,6 +289,13 @@ impl EmailConfig {
                  not {:?}: use \"starttls\" or \"implicit\"",
                 self.host
             ));
+        }
+        if self.tls == SmtpTls::None && self.ca_file.is_some() {
+            return Err(
+                "notifications.email.ca_file is set but tls = \"none\" uses no certificate: \
+                 use \"starttls\" or \"implicit\", or remove ca_file"
+                    .to_owned(),
+            );
         }
         if self.username.is_some() != self.password.is_some() {
             return Err(

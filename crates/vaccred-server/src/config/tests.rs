@@ -230,3 +230,45 @@ fn notification_companions(key: &str) -> Vec<(String, String)> {
     }
     pairs
 }
+
+#[test]
+fn email_ca_file_from_variable() {
+    let config = load(
+        None,
+        vars(&[
+            ("VACCRED_NOTIFICATIONS_EMAIL_HOST", "smtp.moh.example"),
+            ("VACCRED_NOTIFICATIONS_EMAIL_FROM", "noreply@moh.example"),
+            (
+                "VACCRED_NOTIFICATIONS_EMAIL_CA_FILE",
+                "/etc/vaccred/relay-ca.pem",
+            ),
+        ]),
+    )
+    .unwrap();
+    let email = config.notifications.email.expect("e-mail configured");
+    assert_eq!(
+        email.ca_file.as_deref(),
+        Some(Path::new("/etc/vaccred/relay-ca.pem"))
+    );
+}
+
+#[test]
+fn email_ca_file_without_tls_rejected() {
+    let error = load(
+        None,
+        vars(&[
+            ("VACCRED_NOTIFICATIONS_EMAIL_HOST", "127.0.0.1"),
+            ("VACCRED_NOTIFICATIONS_EMAIL_TLS", "none"),
+            ("VACCRED_NOTIFICATIONS_EMAIL_FROM", "noreply@moh.example"),
+            (
+                "VACCRED_NOTIFICATIONS_EMAIL_CA_FILE",
+                "/etc/vaccred/relay-ca.pem",
+            ),
+        ]),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("notifications.email.ca_file"),
+        "{error}"
+    );
+}

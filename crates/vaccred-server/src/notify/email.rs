@@ -1,11 +1,12 @@
 //! E-mail delivery over SMTP with lettre: STARTTLS or implicit TLS on rustls, optional
 //! authentication, multipart text and HTML bodies.
 
+use std::path::Path;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use secrecy::ExposeSecret as _;
 
@@ -38,8 +39,8 @@ impl Mailer {
         // and implicit TLS modes are lettre's and have not been run against a server here.
         let tls = match config.tls {
             SmtpTls::None => Tls::None,
-            SmtpTls::Starttls => Tls::Required(tls_parameters(&config.host)?),
-            SmtpTls::Implicit => Tls::Wrapper(tls_parameters(&config.host)?),
+            SmtpTls::Starttls => Tls::Required(tls_parameters(config)?),
+            SmtpTls::Implicit => Tls::Wrapper(tls_parameters(config)?),
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
             .port(config.effective_port())
@@ -123,7 +124,100 @@ impl Mailer {
     }
 }
 
-fn tls_parameters(host: &str) -> Result<TlsParameters, String> {
-    TlsParameters::new(host.to_owned())
-        .map_err(|error| format!("notifications.email: cannot set up TLS for {host}: {error}"))
+/// Builds the TLS settings: the certificate must match `host` and chain to a system root
+/// or to a certificate of `ca_file`.
+fn tls_parameters(config: &EmailConfig) -> Result<TlsParameters, String> {
+    let host = &config.host;
+    let mut builder = TlsParameters::builder(host.clone());
+    if let Some(path) = &config.ca_file {
+        builder = builder.add_root_certificate(read_ca_file(path)?);
+    }
+    builder.build().map_err(|error| match &config.ca_file {
+        Some(path) => format!(
+            "notifications.email: cannot set up TLS for {host} with ca_file {}: {error}",
+            path.display()
+        ),
+        None => format!("notifications.email: cannot set up TLS for {host}: {error}"),
+    })
+}
+
+const PEM_CERTIFICATE_BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+
+/// Reads the CA certificates of `notifications.email.ca_file`.
+fn read_ca_file(path: &Path) -> Result<Certificate, String> {
+    let pem = std::fs::read(path).map_err(|error| {
+        format!(
+            "notifications.email.ca_file {}: cannot read the file: {error}",
+            path.display()
+        )
+    })?;
+    // lettre's rustls backend skips everything outside certificate blocks, so a file
+    // without one would add no root and raise no error.
+    let has_certificate = pem
+        .windows(PEM_CERTIFICATE_BEGIN.len())
+        .any(|window| window == PEM_CERTIFICATE_BEGIN);
+    if !has_certificate {
+        return Err(format!(
+            "notifications.email.ca_file {} contains no PEM certificate: expected a \
+             \"-----BEGIN CERTIFICATE-----\" block",
+            path.display()
+        ));
+    }
+    Certificate::from_pem(&pem).map_err(|error| {
+        format!(
+            "notifications.email.ca_file {} is not a valid PEM certificate: {error}",
+            path.display()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn email_config(ca_file: &Path) -> EmailConfig {
+        EmailConfig {
+            host: "127.0.0.1".to_owned(),
+            tls: SmtpTls::Starttls,
+            from: "noreply@moh.example".to_owned(),
+            ca_file: Some(ca_file.to_owned()),
+            ..EmailConfig::default()
+        }
+    }
+
+    fn mailer_error(text: &str) -> String {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        Mailer::new(&email_config(file.path()), Duration::from_secs(1)).unwrap_err()
+    }
+
+    #[test]
+    fn email_ca_file_missing_is_named() {
+        let config = email_config(Path::new("/nonexistent/relay-ca.pem"));
+        let error = Mailer::new(&config, Duration::from_secs(1)).unwrap_err();
+        assert!(error.contains("notifications.email.ca_file"), "{error}");
+        assert!(error.contains("/nonexistent/relay-ca.pem"), "{error}");
+        assert!(error.contains("cannot read the file"), "{error}");
+    }
+
+    #[test]
+    fn email_ca_file_without_certificate_rejected() {
+        let error = mailer_error("this is not a certificate\n");
+        assert!(error.contains("notifications.email.ca_file"), "{error}");
+        assert!(error.contains("contains no PEM certificate"), "{error}");
+    }
+
+    #[test]
+    fn email_ca_file_invalid_base64_rejected() {
+        let error = mailer_error("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+        assert!(error.contains("notifications.email.ca_file"), "{error}");
+    }
+
+    #[test]
+    fn email_ca_file_invalid_der_rejected() {
+        let error = mailer_error("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        assert!(error.contains("ca_file"), "{error}");
+    }
 }

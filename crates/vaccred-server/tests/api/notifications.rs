@@ -49,6 +49,7 @@ fn configure(config: &mut Config, gateway: &FakeGateway, sink: Option<&SmtpSink>
         username: Some("mailer".to_owned()),
         password: Some(SecretString::from("mail-password")),
         from: "Ministry of Health <noreply@moh.example>".to_owned(),
+        ca_file: None,
     });
 }
 
