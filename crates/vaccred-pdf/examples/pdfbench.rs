@@ -22,7 +22,9 @@ const NAMES: &[&str] = &[
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let count: usize = args.next().map_or(2000, |arg| arg.parse().expect("COUNT is a number"));
+    let count: usize = args
+        .next()
+        .map_or(2000, |arg| arg.parse().expect("COUNT is a number"));
     let threads: usize = args.next().map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         |arg| arg.parse().expect("THREADS is a number"),
@@ -35,7 +37,10 @@ fn main() {
         ..RendererConfig::default()
     })
     .expect("bundled templates and fonts load");
-    println!("renderer setup: {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "renderer setup: {:.1} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
 
     let certificates: Vec<Certificate> = (0..count).map(certificate).collect();
     // Warm-up: the first render lays out every template part once.
@@ -44,13 +49,23 @@ fn main() {
     let (elapsed, profile, bytes) = run(&renderer, &certificates, 1);
     report("1 thread", count, elapsed, &profile, bytes);
     let (elapsed, profile, bytes) = run(&renderer, &certificates, threads);
-    report(&format!("{threads} threads"), count, elapsed, &profile, bytes);
+    report(
+        &format!("{threads} threads"),
+        count,
+        elapsed,
+        &profile,
+        bytes,
+    );
     println!("peak RSS: {} MiB", peak_rss_kib() / 1024);
 }
 
 /// Renders all certificates split over `threads` threads; returns the wall time, the
 /// summed step times and the summed PDF size.
-fn run(renderer: &Renderer, certificates: &[Certificate], threads: usize) -> (Duration, RenderProfile, usize) {
+fn run(
+    renderer: &Renderer,
+    certificates: &[Certificate],
+    threads: usize,
+) -> (Duration, RenderProfile, usize) {
     let started = Instant::now();
     let chunk = certificates.len().div_ceil(threads);
     let results: Vec<(RenderProfile, usize)> = std::thread::scope(|scope| {
@@ -72,7 +87,10 @@ fn run(renderer: &Renderer, certificates: &[Certificate], threads: usize) -> (Du
                 })
             })
             .collect();
-        handles.into_iter().map(|handle| handle.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("thread"))
+            .collect()
     });
     let elapsed = started.elapsed();
     let mut total = RenderProfile::default();
@@ -105,7 +123,8 @@ fn report(label: &str, count: usize, elapsed: Duration, profile: &RenderProfile,
 fn certificate(i: usize) -> Certificate {
     let day = 1 + i % 28;
     let mut credential: Value =
-        serde_json::from_str(include_str!("../tests/fixtures/jamaica-v3-dose2.json")).expect("fixture");
+        serde_json::from_str(include_str!("../tests/fixtures/jamaica-v3-dose2.json"))
+            .expect("fixture");
     credential["credentialSubject"]["name"] = json!(format!("{} {i}", NAMES[i % NAMES.len()]));
     credential["credentialSubject"]["refId"] = json!(format!("JM-PEC-{i:06}"));
     credential["credentialSubject"]["dob"] = json!(format!("19{:02}-03-{day:02}", 40 + i % 60));
@@ -120,7 +139,8 @@ fn certificate(i: usize) -> Certificate {
         "jws": format!("eyJhbGciOiJFZERTQSIsImI2NCI6ZmFsc2UsImNyaXQiOlsiYjY0Il19..{}", "A".repeat(86)),
     });
     let mut earlier: Value =
-        serde_json::from_str(include_str!("../tests/fixtures/jamaica-v3-dose1.json")).expect("fixture");
+        serde_json::from_str(include_str!("../tests/fixtures/jamaica-v3-dose1.json"))
+            .expect("fixture");
     earlier["evidence"][0]["batch"] = json!(format!("EW{:04}", i % 10_000));
     Certificate::from_signed(&credential.to_string(), &[earlier.to_string()]).expect("certificate")
 }

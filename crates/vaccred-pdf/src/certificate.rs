@@ -111,7 +111,10 @@ impl Certificate {
     ///
     /// Returns [`RenderError::InvalidCredential`] naming the field when the JSON is not
     /// an object, has no `evidence[0]` or no `issuanceDate` in RFC 3339 form.
-    pub fn from_signed<S: AsRef<str>>(credential_json: &str, others: &[S]) -> Result<Self, RenderError> {
+    pub fn from_signed<S: AsRef<str>>(
+        credential_json: &str,
+        others: &[S],
+    ) -> Result<Self, RenderError> {
         let credential = parse_object(credential_json)?;
         let evidence = evidence(&credential)?;
         let issued = issuance_date(&credential)?;
@@ -168,9 +171,10 @@ impl Certificate {
 }
 
 fn parse_object(json: &str) -> Result<Value, RenderError> {
-    let value: Value = serde_json::from_str(json).map_err(|error| RenderError::InvalidCredential {
-        reason: format!("not JSON: {error}"),
-    })?;
+    let value: Value =
+        serde_json::from_str(json).map_err(|error| RenderError::InvalidCredential {
+            reason: format!("not JSON: {error}"),
+        })?;
     if value.is_object() {
         Ok(value)
     } else {
@@ -191,7 +195,10 @@ fn evidence(credential: &Value) -> Result<&Value, RenderError> {
 }
 
 fn issuance_date(credential: &Value) -> Result<time::OffsetDateTime, RenderError> {
-    let raw = credential.get("issuanceDate").and_then(Value::as_str).unwrap_or("");
+    let raw = credential
+        .get("issuanceDate")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     time::OffsetDateTime::parse(raw, &Rfc3339)
         .map(|date| date.to_offset(time::UtcOffset::UTC))
         .map_err(|_| RenderError::InvalidCredential {
@@ -239,8 +246,14 @@ fn read_data(credential: &Value, evidence: &Value) -> CertificateData {
         dose_status: dose_status(&dose, &total_doses),
         dose,
         total_doses,
-        facility: evidence.pointer("/facility/name").map(to_text).unwrap_or_default(),
-        vaccinator: evidence.pointer("/verifier/name").map(to_text).unwrap_or_default(),
+        facility: evidence
+            .pointer("/facility/name")
+            .map(to_text)
+            .unwrap_or_default(),
+        vaccinator: evidence
+            .pointer("/verifier/name")
+            .map(to_text)
+            .unwrap_or_default(),
         country,
         test: read_test(evidence),
         earlier_doses: Vec::new(),
@@ -318,10 +331,13 @@ fn to_text(value: &Value) -> String {
 pub(crate) fn date_part(value: &str) -> String {
     let bytes = value.as_bytes();
     let is_date = bytes.len() >= 10
-        && bytes[..10]
-            .iter()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+        && bytes[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     if is_date {
         value[..10].to_owned()
     } else {

@@ -13,8 +13,14 @@ use crate::RenderError;
 
 /// The bundled font files, with their file names for error messages.
 const BUNDLED: &[(&str, &[u8])] = &[
-    ("NotoSans-Regular.ttf", include_bytes!("../fonts/NotoSans-Regular.ttf")),
-    ("NotoSans-Bold.ttf", include_bytes!("../fonts/NotoSans-Bold.ttf")),
+    (
+        "NotoSans-Regular.ttf",
+        include_bytes!("../fonts/NotoSans-Regular.ttf"),
+    ),
+    (
+        "NotoSans-Bold.ttf",
+        include_bytes!("../fonts/NotoSans-Bold.ttf"),
+    ),
     (
         "NotoSansDevanagari-Regular.ttf",
         include_bytes!("../fonts/NotoSansDevanagari-Regular.ttf"),
@@ -23,9 +29,18 @@ const BUNDLED: &[(&str, &[u8])] = &[
         "NotoSansDevanagari-Bold.ttf",
         include_bytes!("../fonts/NotoSansDevanagari-Bold.ttf"),
     ),
-    ("NotoSansArabic-Regular.ttf", include_bytes!("../fonts/NotoSansArabic-Regular.ttf")),
-    ("NotoSansArabic-Bold.ttf", include_bytes!("../fonts/NotoSansArabic-Bold.ttf")),
-    ("NotoSansSC-Subset.otf", include_bytes!("../fonts/NotoSansSC-Subset.otf")),
+    (
+        "NotoSansArabic-Regular.ttf",
+        include_bytes!("../fonts/NotoSansArabic-Regular.ttf"),
+    ),
+    (
+        "NotoSansArabic-Bold.ttf",
+        include_bytes!("../fonts/NotoSansArabic-Bold.ttf"),
+    ),
+    (
+        "NotoSansSC-Subset.otf",
+        include_bytes!("../fonts/NotoSansSC-Subset.otf"),
+    ),
 ];
 
 /// Maximum size of one font file read from the configured fonts directory, in bytes.
@@ -60,7 +75,9 @@ pub(crate) fn from_dir(dir: &Path) -> Result<Vec<Font>, RenderError> {
     paths.sort();
     let mut fonts = Vec::new();
     for path in paths {
-        let size = std::fs::metadata(&path).map_err(|error| io_error(&path, error))?.len();
+        let size = std::fs::metadata(&path)
+            .map_err(|error| io_error(&path, error))?
+            .len();
         if size > MAX_FONT_FILE_SIZE {
             return Err(RenderError::Io {
                 path,
@@ -86,6 +103,10 @@ pub fn missing_glyphs(text: &str) -> Vec<char> {
     let fonts = bundled();
     text.chars()
         .filter(|c| !c.is_whitespace() && !c.is_control())
-        .filter(|c| !fonts.iter().any(|font| font.info().coverage.contains(u32::from(*c))))
+        .filter(|c| {
+            !fonts
+                .iter()
+                .any(|font| font.info().coverage.contains(u32::from(*c)))
+        })
         .collect()
 }

@@ -3,7 +3,7 @@
 //!
 //! A [`Renderer`] parses the fonts and templates once and then renders any number of
 //! [`Certificate`]s, from several threads at once if wanted. Templates are Typst files
-//! (see [`templates`](crate::templates)); they read the certificate fields from
+//! (see [`templates`](crate::templates)). They read the certificate fields from
 //! `/certificate.json`, the QR code from `/qr.svg` and the configured issuer name, footer
 //! and logo from `/settings.json`. Typst markup runs sandboxed: the renderer's world
 //! serves only those files, the template files and the fonts, so a template cannot read
@@ -37,7 +37,7 @@ use world::{RenderWorld, Shared, file_id};
 /// Maximum size of the logo file, in bytes.
 pub const MAX_LOGO_SIZE: u64 = 4 * 1024 * 1024;
 
-/// Renders after which Typst's memoisation cache is aged once; entries unused for
+/// Renders after which Typst's memoisation cache is aged once. Entries unused for
 /// [`CACHE_MAX_AGE`] agings are dropped, so memory stays bounded while the layout of the
 /// unchanged parts of a template is reused.
 const EVICT_EVERY: usize = 32;
@@ -50,7 +50,7 @@ pub enum RenderError {
     /// The credential JSON lacks a field the renderer needs.
     #[error("invalid credential: {reason}")]
     InvalidCredential {
-        /// What is wrong, naming the field.
+        /// The fault, naming the field.
         reason: String,
     },
     /// The language is not a language tag such as `en` or `es-419`.
@@ -142,7 +142,10 @@ pub struct Renderer {
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Renderer")
-            .field("templates", &self.templates.files.keys().collect::<Vec<_>>())
+            .field(
+                "templates",
+                &self.templates.files.keys().collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -196,8 +199,13 @@ impl Renderer {
     /// [`RenderError::NotOnePage`] when the result does not fit on one page, and the
     /// other variants for an invalid language, a missing template or a credential too
     /// large for a QR code.
-    pub fn render(&self, certificate: &Certificate, language: &str) -> Result<Vec<u8>, RenderError> {
-        self.render_profiled(certificate, language).map(|(pdf, _)| pdf)
+    pub fn render(
+        &self,
+        certificate: &Certificate,
+        language: &str,
+    ) -> Result<Vec<u8>, RenderError> {
+        self.render_profiled(certificate, language)
+            .map(|(pdf, _)| pdf)
     }
 
     /// Renders like [`Renderer::render`] and also returns how long each step took.
@@ -234,14 +242,18 @@ impl Renderer {
         let document = self.compile(&world, &template)?;
         let compiled = Instant::now();
         let options = PdfOptions {
-            ident: Smart::Custom(format!("vaccred-certificate-{}", certificate.certificate_id())),
+            ident: Smart::Custom(format!(
+                "vaccred-certificate-{}",
+                certificate.certificate_id()
+            )),
             creator: Smart::Custom(Some("vaccred".to_owned())),
             timestamp: Some(Timestamp::new_utc(today)),
             ..PdfOptions::default()
         };
-        let pdf = typst_pdf::pdf(&document, &options).map_err(|diagnostics| RenderError::Export {
-            message: join_messages(&diagnostics),
-        })?;
+        let pdf =
+            typst_pdf::pdf(&document, &options).map_err(|diagnostics| RenderError::Export {
+                message: join_messages(&diagnostics),
+            })?;
         self.age_cache();
         let profile = RenderProfile {
             prepare: prepared - started,
@@ -251,7 +263,11 @@ impl Renderer {
         Ok((pdf, profile))
     }
 
-    fn compile(&self, world: &RenderWorld<'_>, template: &str) -> Result<PagedDocument, RenderError> {
+    fn compile(
+        &self,
+        world: &RenderWorld<'_>,
+        template: &str,
+    ) -> Result<PagedDocument, RenderError> {
         let Warned { output, .. } = typst::compile::<PagedDocument>(world);
         let document = output.map_err(|diagnostics| self.template_error(world, &diagnostics))?;
         let pages = document.pages().len();
@@ -264,7 +280,11 @@ impl Renderer {
         Ok(document)
     }
 
-    fn template_error(&self, world: &RenderWorld<'_>, diagnostics: &[SourceDiagnostic]) -> RenderError {
+    fn template_error(
+        &self,
+        world: &RenderWorld<'_>,
+        diagnostics: &[SourceDiagnostic],
+    ) -> RenderError {
         let Some(first) = diagnostics
             .iter()
             .find(|diagnostic| diagnostic.severity == Severity::Error)
@@ -289,7 +309,11 @@ impl Renderer {
             message.push_str("; hint: ");
             message.push_str(&hint.v);
         }
-        RenderError::Template { file, line, message }
+        RenderError::Template {
+            file,
+            line,
+            message,
+        }
     }
 
     fn describe_file(&self, name: &str) -> String {
@@ -319,9 +343,13 @@ fn read_logo(path: &Path) -> Result<(String, Vec<u8>), RenderError> {
         .map(str::to_ascii_lowercase)
         .filter(|extension| matches!(extension.as_str(), "png" | "jpg" | "jpeg" | "svg"))
         .ok_or_else(|| io_error("the logo must be a .png, .jpg, .jpeg or .svg file".into()))?;
-    let size = std::fs::metadata(path).map_err(|error| io_error(error.to_string()))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|error| io_error(error.to_string()))?
+        .len();
     if size > MAX_LOGO_SIZE {
-        return Err(io_error(format!("the logo is larger than {MAX_LOGO_SIZE} bytes")));
+        return Err(io_error(format!(
+            "the logo is larger than {MAX_LOGO_SIZE} bytes"
+        )));
     }
     let bytes = std::fs::read(path).map_err(|error| io_error(error.to_string()))?;
     Ok((format!("/logo.{extension}"), bytes))
@@ -332,8 +360,11 @@ fn read_logo(path: &Path) -> Result<(String, Vec<u8>), RenderError> {
 fn validate_language(language: &str) -> Result<(), RenderError> {
     let mut parts = language.split('-');
     let primary = parts.next().unwrap_or("");
-    let primary_ok = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
-    let rest_ok = parts.all(|part| (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let primary_ok =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest_ok = parts.all(|part| {
+        (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
     if primary_ok && rest_ok {
         Ok(())
     } else {

@@ -13,7 +13,10 @@ use crate::certificate::CertificateKind;
 
 /// The bundled templates, by file name.
 const BUNDLED: &[(&str, &str)] = &[
-    ("vaccination.en.typ", include_str!("../templates/vaccination.en.typ")),
+    (
+        "vaccination.en.typ",
+        include_str!("../templates/vaccination.en.typ"),
+    ),
     ("test.en.typ", include_str!("../templates/test.en.typ")),
     ("common.typ", include_str!("../templates/common.typ")),
 ];
@@ -65,7 +68,11 @@ impl TemplateSet {
 
     /// Returns the name of the template for a kind and language: `{kind}.{language}.typ`
     /// when it exists, else the [`FALLBACK_LANGUAGE`] one.
-    pub(crate) fn main_for(&self, kind: CertificateKind, language: &str) -> Result<String, RenderError> {
+    pub(crate) fn main_for(
+        &self,
+        kind: CertificateKind,
+        language: &str,
+    ) -> Result<String, RenderError> {
         let wanted = format!("{}.{language}.typ", kind.as_str());
         if self.files.contains_key(&wanted) {
             return Ok(wanted);
@@ -78,7 +85,10 @@ impl TemplateSet {
     }
 }
 
-fn read_dir_into(dir: &Path, files: &mut BTreeMap<String, TemplateFile>) -> Result<(), RenderError> {
+fn read_dir_into(
+    dir: &Path,
+    files: &mut BTreeMap<String, TemplateFile>,
+) -> Result<(), RenderError> {
     let io_error = |path: &Path, error: std::io::Error| RenderError::Io {
         path: path.to_owned(),
         reason: error.to_string(),
@@ -101,7 +111,13 @@ fn read_dir_into(dir: &Path, files: &mut BTreeMap<String, TemplateFile>) -> Resu
         }
         let bytes = std::fs::read(&path).map_err(|error| io_error(&path, error))?;
         let name = name.to_owned();
-        files.insert(name, TemplateFile { bytes, origin: Origin::Directory(path) });
+        files.insert(
+            name,
+            TemplateFile {
+                bytes,
+                origin: Origin::Directory(path),
+            },
+        );
     }
     Ok(())
 }

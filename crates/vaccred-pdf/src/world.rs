@@ -3,6 +3,8 @@
 //!
 //! Templates cannot read anything else. There is no file system root, no package
 //! download and no network, so a template can only lay out what it is given.
+//! NOTE: a template can still call Typst's `plugin` on WebAssembly bytes it contains.
+//! Typst runs plugins without any file, network or clock access, so they can only compute.
 
 use std::collections::HashMap;
 
@@ -22,7 +24,7 @@ pub const QR_PATH: &str = "/qr.svg";
 /// Virtual path of the renderer settings (JSON): issuer name, footer, logo path.
 pub const SETTINGS_PATH: &str = "/settings.json";
 
-/// What all renders share: fonts parsed once, templates parsed once, the library.
+/// State shared by all renders: the fonts and templates, parsed once, and the library.
 pub(crate) struct Shared {
     library: LazyHash<Library>,
     book: LazyHash<FontBook>,
@@ -35,7 +37,11 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Builds the shared state. `extra_files` are served beside the templates, by path.
-    pub(crate) fn new(fonts: Vec<Font>, templates: &TemplateSet, extra_files: Vec<(String, Vec<u8>)>) -> Self {
+    pub(crate) fn new(
+        fonts: Vec<Font>,
+        templates: &TemplateSet,
+        extra_files: Vec<(String, Vec<u8>)>,
+    ) -> Self {
         let mut sources = HashMap::new();
         let mut files = HashMap::new();
         for (name, file) in &templates.files {
@@ -66,8 +72,8 @@ impl Shared {
 /// process, so only the fixed set of paths above and the template names get ids.
 pub(crate) fn file_id(path: &str) -> FileId {
     let vpath = VirtualPath::new(path).unwrap_or_else(|_| {
-        // The paths passed in are fixed strings and template file names, which always
-        // form valid virtual paths; a name that does not becomes an unreachable file.
+        // Callers pass fixed strings and template file names, which form valid virtual
+        // paths. A name that does not is mapped to a file no template can reach.
         VirtualPath::new("/invalid-name").expect("fixed path is valid")
     });
     RootedPath::new(VirtualRoot::Project, vpath).intern()
@@ -112,7 +118,11 @@ impl World for RenderWorld<'_> {
         if id == self.shared.qr_id {
             return Ok(self.qr.clone());
         }
-        self.shared.files.get(&id).cloned().ok_or_else(|| not_found(id))
+        self.shared
+            .files
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| not_found(id))
     }
 
     fn font(&self, index: usize) -> Option<Font> {

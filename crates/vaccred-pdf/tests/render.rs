@@ -21,7 +21,7 @@ fn unsigned(name: &str) -> Value {
 
 /// Scans the QR code out of the rendered page and returns the credential it carries.
 fn scan_credential(pdf: &[u8]) -> Value {
-    let raster = rasterize(pdf, 150);
+    let raster = rasterize(pdf, 400);
     let payload = read_qr_luma(&raster.pixels, raster.width, raster.height).unwrap();
     let decoded = decode_payload(&payload).unwrap();
     serde_json::from_slice(&decoded.json).unwrap()
@@ -53,8 +53,16 @@ fn divoc_issued_credential_renders() {
     for name in ["divoc-cowin-ed25519.json", "divoc-dev-ed25519.json"] {
         let json = fixture(name);
         let pdf = render(&default_renderer(), &json, &[]);
-        let scanned = scan_credential(&pdf);
-        assert_eq!(scanned, serde_json::from_str::<Value>(&json).unwrap(), "{name}");
+        let raster = rasterize(&pdf, 400);
+        let payload = read_qr_luma(&raster.pixels, raster.width, raster.height)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let scanned: Value =
+            serde_json::from_slice(&decode_payload(&payload).unwrap().json).unwrap();
+        assert_eq!(
+            scanned,
+            serde_json::from_str::<Value>(&json).unwrap(),
+            "{name}"
+        );
         let text = pdf_text(&pdf);
         let credential: Value = serde_json::from_str(&json).unwrap();
         let name_field = credential["credentialSubject"]["name"].as_str().unwrap();
@@ -168,7 +176,9 @@ fn names_in_five_scripts_round_trip() {
         let signed = signer.sign(&credential);
         let pdf = render(&renderer, &signed, &[]);
         let text = pdf_text(&pdf);
-        let found = text.lines().any(|line| line.trim() == *name || line.contains(name));
+        let found = text
+            .lines()
+            .any(|line| line.trim() == *name || line.contains(name));
         assert!(found, "{script} name {name:?} not in text:\n{text}");
         assert!(verifies(&signer, scan_credential(&pdf)), "{script}");
     }
@@ -200,8 +210,14 @@ fn long_values_stay_on_one_page() {
     let width = raster.width as usize;
     for y in 0..raster.height as usize {
         let row = &raster.pixels[y * width..(y + 1) * width];
-        assert!(row[..4].iter().all(|p| *p > 200), "left margin dark at row {y}");
-        assert!(row[width - 4..].iter().all(|p| *p > 200), "right margin dark at row {y}");
+        assert!(
+            row[..4].iter().all(|p| *p > 200),
+            "left margin dark at row {y}"
+        );
+        assert!(
+            row[width - 4..].iter().all(|p| *p > 200),
+            "right margin dark at row {y}"
+        );
     }
 }
 
@@ -218,10 +234,19 @@ fn pdf_is_tagged_with_title_and_language() {
     let pdf = render(&default_renderer(), &fixture("jamaica-v3-dose2.json"), &[]);
     let info = pdf_info(&pdf);
     assert!(info.contains("Tagged:          yes"), "{info}");
-    assert!(info.contains("Title:           COVID-19 Vaccination Certificate"), "{info}");
-    assert!(info.contains("CreationDate:") && info.contains("2021"), "{info}");
+    assert!(
+        info.contains("Title:           COVID-19 Vaccination Certificate"),
+        "{info}"
+    );
+    assert!(
+        info.contains("CreationDate:") && info.contains("2021"),
+        "{info}"
+    );
     let raw = String::from_utf8_lossy(&pdf);
-    assert!(raw.contains("/Lang (en)") || raw.contains("/Lang(en)"), "no /Lang entry");
+    assert!(
+        raw.contains("/Lang (en)") || raw.contains("/Lang(en)"),
+        "no /Lang entry"
+    );
 }
 
 #[test]
@@ -244,11 +269,15 @@ fn template_directory_overrides_default() {
 #[test]
 fn language_falls_back_to_english() {
     let renderer = default_renderer();
-    let certificate = Certificate::from_signed::<&str>(&fixture("jamaica-v3-dose2.json"), &[]).unwrap();
+    let certificate =
+        Certificate::from_signed::<&str>(&fixture("jamaica-v3-dose2.json"), &[]).unwrap();
     let pdf = renderer.render(&certificate, "es").unwrap();
     assert!(pdf_text(&pdf).contains("COVID-19 Vaccination Certificate"));
     let error = renderer.render(&certificate, "../etc").unwrap_err();
-    assert!(matches!(error, RenderError::InvalidLanguage { .. }), "{error}");
+    assert!(
+        matches!(error, RenderError::InvalidLanguage { .. }),
+        "{error}"
+    );
 }
 
 fn render_with_template(template: &str) -> RenderError {
@@ -259,7 +288,8 @@ fn render_with_template(template: &str) -> RenderError {
         ..RendererConfig::default()
     })
     .unwrap();
-    let certificate = Certificate::from_signed::<&str>(&fixture("jamaica-v3-dose2.json"), &[]).unwrap();
+    let certificate =
+        Certificate::from_signed::<&str>(&fixture("jamaica-v3-dose2.json"), &[]).unwrap();
     renderer.render(&certificate, "en").unwrap_err()
 }
 
@@ -276,16 +306,26 @@ fn template_error_names_file_and_line() {
 #[test]
 fn template_cannot_read_other_files() {
     let manifest = fixture_path("jamaica-v3-dose1.json");
-    for path in ["/etc/passwd", "../../etc/passwd", manifest.to_str().unwrap()] {
+    for path in [
+        "/etc/passwd",
+        "../../etc/passwd",
+        manifest.to_str().unwrap(),
+    ] {
         let error = render_with_template(&format!("#read(\"{path}\")\n"));
-        assert!(matches!(error, RenderError::Template { .. }), "{path}: {error}");
+        assert!(
+            matches!(error, RenderError::Template { .. }),
+            "{path}: {error}"
+        );
     }
 }
 
 #[test]
 fn template_past_one_page_is_rejected() {
     let error = render_with_template("Page 1\n#pagebreak()\nPage 2\n");
-    assert!(matches!(error, RenderError::NotOnePage { pages: 2, .. }), "{error}");
+    assert!(
+        matches!(error, RenderError::NotOnePage { pages: 2, .. }),
+        "{error}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use tokio::sync::Notify;
 
 use vaccred_core::credential::VaccineTable;
 use vaccred_core::sign::SigningKey;
+use vaccred_pdf::Renderer;
 use vaccred_store::Store;
 
 use crate::auth::Authenticator;
@@ -28,6 +29,7 @@ struct Inner {
     vaccines: VaccineTable,
     openapi_json: String,
     work_notify: Notify,
+    renderer: Arc<Renderer>,
 }
 
 /// The parts of [`AppState`], for [`AppState::new`].
@@ -43,6 +45,8 @@ pub struct StateParts {
     pub signing_key: SigningKey,
     /// The served OpenAPI document, serialised.
     pub openapi_json: String,
+    /// The certificate PDF renderer.
+    pub renderer: Renderer,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
                 vaccines: VaccineTable::default(),
                 openapi_json: parts.openapi_json,
                 work_notify: Notify::new(),
+                renderer: Arc::new(parts.renderer),
             }),
         }
     }
@@ -95,6 +100,11 @@ impl AppState {
     /// Returns the signal that wakes idle signing workers when work is queued.
     pub fn work_notify(&self) -> &Notify {
         &self.inner.work_notify
+    }
+
+    /// Returns the certificate PDF renderer.
+    pub fn renderer(&self) -> &Arc<Renderer> {
+        &self.inner.renderer
     }
 
     /// Returns the OpenAPI document as JSON text.

@@ -5,6 +5,7 @@ mod clients_cmd;
 mod files;
 mod import_cmd;
 mod keys_cmd;
+mod render_cmd;
 mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;
@@ -44,6 +45,8 @@ enum Command {
     },
     /// Store a DIVOC bulk certification CSV file in the database of `vaccred serve`.
     Import(import_cmd::ImportArgs),
+    /// Render a signed credential as a one-page PDF certificate with its QR code.
+    Render(render_cmd::RenderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Clients { command } => clients_cmd::run(&command).map(|()| ExitCode::SUCCESS),
         Command::Import(args) => import_cmd::run(&args),
+        Command::Render(args) => render_cmd::run(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
