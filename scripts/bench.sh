@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures credential signing and verification on one core, in vaccred (criterion) and in
 # DIVOC's Node signer (certificate-signer-library 2.0.5) on the same credential, and prints
-# a Markdown table with the ratios. Run by hand; results go into docs/benchmarks.md.
+# a Markdown table with the ratios, then certificate PDFs per second. Run by hand; results
+# go into docs/benchmarks.md.
 #
 # Usage: scripts/bench.sh [SECONDS]   (measurement time per benchmark, default 5)
 set -euo pipefail
@@ -48,3 +49,7 @@ for key, label in (("ed25519", "Ed25519"), ("rsa", "RSA-2048")):
 print()
 print(f"canonicalize (V3 document): {rust_rate('canonicalize_v3'):,.0f} per s; Node {version}")
 PY
+
+# Certificate PDFs per second and peak RSS (crates/vaccred-pdf/examples/pdfbench.rs).
+echo
+cargo run --release -q -p vaccred-pdf --example pdfbench -- 2000

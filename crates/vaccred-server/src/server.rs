@@ -45,6 +45,9 @@ pub enum StartError {
     /// The external provider's key set cannot be loaded.
     #[error(transparent)]
     Jwks(#[from] JwksError),
+    /// The PDF templates, fonts or logo cannot be loaded.
+    #[error("cannot load the PDF renderer: {0}")]
+    Pdf(#[from] vaccred_pdf::RenderError),
     /// The OpenAPI document cannot be serialised.
     #[error("cannot serialise the OpenAPI document: {0}")]
     OpenApi(String),
@@ -95,6 +98,8 @@ impl Server {
         let issuer = TokenIssuer::load_or_generate(&config.token_key_path(), &config.tokens)?;
         let external = OidcVerifier::from_config(&config.oidc).await?;
 
+        let renderer = vaccred_pdf::Renderer::new(&config.pdf.renderer_config())?;
+
         let (router, openapi) = api_routes();
         let openapi_json = serde_json::to_string(&openapi)
             .map_err(|error| StartError::OpenApi(error.to_string()))?;
@@ -112,6 +117,7 @@ impl Server {
             signing_key,
             openapi_json,
             notifier,
+            renderer,
         });
         let app = into_app(router, state.clone());
         Ok(Self {

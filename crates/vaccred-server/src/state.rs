@@ -6,6 +6,7 @@ use tokio::sync::Notify;
 
 use vaccred_core::credential::VaccineTable;
 use vaccred_core::sign::SigningKey;
+use vaccred_pdf::Renderer;
 use vaccred_store::Store;
 
 use crate::auth::Authenticator;
@@ -30,6 +31,7 @@ struct Inner {
     openapi_json: String,
     work_notify: Notify,
     notifier: Option<Arc<Notifier>>,
+    renderer: Arc<Renderer>,
 }
 
 /// The parts of [`AppState`], for [`AppState::new`].
@@ -47,6 +49,8 @@ pub struct StateParts {
     pub openapi_json: String,
     /// Notification delivery, when SMS or e-mail is configured.
     pub notifier: Option<Arc<Notifier>>,
+    /// The certificate PDF renderer.
+    pub renderer: Renderer,
 }
 
 impl AppState {
@@ -63,6 +67,7 @@ impl AppState {
                 openapi_json: parts.openapi_json,
                 work_notify: Notify::new(),
                 notifier: parts.notifier,
+                renderer: Arc::new(parts.renderer),
             }),
         }
     }
@@ -100,6 +105,11 @@ impl AppState {
     /// Returns the signal that wakes idle signing workers when work is queued.
     pub fn work_notify(&self) -> &Notify {
         &self.inner.work_notify
+    }
+
+    /// Returns the certificate PDF renderer.
+    pub fn renderer(&self) -> &Arc<Renderer> {
+        &self.inner.renderer
     }
 
     /// Returns the OpenAPI document as JSON text.

@@ -6,6 +6,7 @@ mod files;
 mod import_cmd;
 mod keys_cmd;
 mod notifications_cmd;
+mod render_cmd;
 mod serve_cmd;
 mod sign_cmd;
 mod verify_cmd;
@@ -50,6 +51,8 @@ enum Command {
         #[command(subcommand)]
         command: notifications_cmd::NotificationsCommand,
     },
+    /// Render a signed credential as a one-page PDF certificate with its QR code.
+    Render(render_cmd::RenderArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Notifications { command } => {
             notifications_cmd::run(&command).map(|()| ExitCode::SUCCESS)
         }
+        Command::Render(args) => render_cmd::run(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -32,7 +32,7 @@ pub fn generate_secret() -> Result<SecretString, SecretError> {
     SystemRandom::new()
         .fill(bytes.as_mut())
         .map_err(|_| SecretError::Random)?;
-    Ok(SecretString::from(URL_SAFE_NO_PAD.encode(bytes.as_ref())))
+    Ok(SecretString::from(URL_SAFE_NO_PAD.encode(&bytes[..])))
 }
 
 /// Hashes a secret with Argon2id and the library's default cost (19 MiB, 2 passes, the

@@ -229,6 +229,12 @@ pub const ENV_VARS: &[EnvVar] = &[
         "VACCRED_NOTIFICATIONS_EMAIL_PASSWORD",
         "notifications.email.password",
     ),
+    var("VACCRED_PDF_TEMPLATES_DIR", "pdf.templates_dir", String),
+    var("VACCRED_PDF_FONTS_DIR", "pdf.fonts_dir", String),
+    var("VACCRED_PDF_LANGUAGE", "pdf.language", String),
+    var("VACCRED_PDF_ISSUER_NAME", "pdf.issuer_name", String),
+    var("VACCRED_PDF_LOGO", "pdf.logo", String),
+    var("VACCRED_PDF_FOOTER", "pdf.footer", String),
 ];
 
 /// Returns the variable with this exact name.

@@ -73,6 +73,8 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// SMS and e-mail notifications.
     pub notifications: NotificationsConfig,
+    /// Certificate PDFs: templates, fonts and the texts printed around the certificate.
+    pub pdf: PdfConfig,
 }
 
 impl Default for Config {
@@ -94,6 +96,7 @@ impl Default for Config {
             tokens: TokenConfig::default(),
             oidc: OidcConfig::default(),
             notifications: NotificationsConfig::default(),
+            pdf: PdfConfig::default(),
         }
     }
 }
@@ -203,6 +206,52 @@ pub struct OidcConfig {
     pub jwks: Option<String>,
     /// Expected `aud` claim. Absent means the audience is not checked, as DIVOC does not.
     pub audience: Option<String>,
+}
+
+/// Certificate PDFs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PdfConfig {
+    /// Directory of Typst templates (`{kind}.{language}.typ`) and the files they use,
+    /// overriding the bundled templates. Read once at start.
+    pub templates_dir: Option<PathBuf>,
+    /// Directory of extra font files (`.ttf`, `.otf`, `.ttc`), added after the bundled
+    /// fonts. Read once at start.
+    pub fonts_dir: Option<PathBuf>,
+    /// Template language, such as `en`; English is used where no template has it.
+    pub language: String,
+    /// Issuer name printed in the header. Empty means the credential's `issuer`.
+    pub issuer_name: String,
+    /// Logo image (`.png`, `.jpg` or `.svg`) printed in the header.
+    pub logo: Option<PathBuf>,
+    /// Footer text.
+    pub footer: String,
+}
+
+impl Default for PdfConfig {
+    fn default() -> Self {
+        Self {
+            templates_dir: None,
+            fonts_dir: None,
+            language: "en".to_owned(),
+            issuer_name: "Ministry of Health and Wellness, Jamaica".to_owned(),
+            logo: None,
+            footer: String::new(),
+        }
+    }
+}
+
+impl PdfConfig {
+    /// Returns the renderer settings.
+    pub fn renderer_config(&self) -> vaccred_pdf::RendererConfig {
+        vaccred_pdf::RendererConfig {
+            templates_dir: self.templates_dir.clone(),
+            fonts_dir: self.fonts_dir.clone(),
+            issuer_name: self.issuer_name.clone(),
+            logo: self.logo.clone(),
+            footer: self.footer.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

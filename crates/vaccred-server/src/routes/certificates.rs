@@ -2,8 +2,9 @@
 //! PDF of a pre-enrollment code's latest certificate (DIVOC's certificate_api paths).
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::PrimitiveDateTime;
@@ -12,6 +13,7 @@ use vaccred_core::credential::CertificateId;
 use vaccred_core::qr::{QrEncoding, QrSymbol, write_zip};
 use vaccred_store::StoredCertificate;
 
+use super::certificate_pdf::{pdf_response, render_pdf, wants_pdf};
 use super::certify::store_error;
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
@@ -41,7 +43,11 @@ const QR_SCALE: u32 = 4;
     params(("certificateId" = String, Path, description = "evidence[0].certificateId")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The registry record", body = Object),
+        (status = 200, description = "The registry record, or the certificate PDF when the \
+            request's Accept header lists application/pdf", content(
+            (Object = "application/json"),
+            (String = "application/pdf"),
+        )),
         (status = 401, description = "Missing or invalid bearer token"),
         (status = 403, description = "Role facility-admin or admin missing"),
         (status = 404, description = "No certificate with this id"),
@@ -50,8 +56,9 @@ const QR_SCALE: u32 = 4;
 pub async fn certificate_record(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     principal.require_any(RECORD_ROLES)?;
     let not_found = || ApiError::not_found("no certificate with this id");
     let id = CertificateId::parse(&id).map_err(|_| not_found())?;
@@ -61,7 +68,11 @@ pub async fn certificate_record(
         .await
         .map_err(store_error)?
         .ok_or_else(not_found)?;
-    Ok(Json(registry_record(&certificate)?))
+    if wants_pdf(&headers) {
+        let pdf = render_pdf(&state, &certificate).await?;
+        return Ok(pdf_response(&certificate, pdf.into()));
+    }
+    Ok(Json(registry_record(&certificate)?).into_response())
 }
 
 /// Builds the record DIVOC's signer stored in its registry, plus `dose` and `status`.
@@ -182,16 +193,8 @@ fn qr_png(certificate: &StoredCertificate) -> Result<Vec<u8>, ApiError> {
     symbol.to_png(QR_SCALE).map_err(ApiError::internal)
 }
 
-fn pdf_not_implemented() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NOT_IMPLEMENTED",
-        "PDF certificates are not available yet; fetch the QR code or the credential instead",
-    )
-}
-
-/// Reserves the path of the PDF of a pre-enrollment code's latest certificate, and returns
-/// 501 for now.
+/// Returns the PDF of a pre-enrollment code's latest certificate: the one-page certificate
+/// with its QR code and a table of the beneficiary's earlier doses.
 #[utoipa::path(
     get,
     path = "/certificate/api/certificatePDF/{preEnrollmentCode}",
@@ -199,20 +202,25 @@ fn pdf_not_implemented() -> ApiError {
     params(("preEnrollmentCode" = String, Path, description = "The recipient's pre-enrollment code")),
     security(("bearer" = [])),
     responses(
+        (status = 200, description = "The certificate PDF", content_type = "application/pdf"),
         (status = 401, description = "Missing or invalid bearer token"),
-        (status = 501, description = "PDF certificates are not implemented"),
+        (status = 403, description = "No role that may read certificates"),
+        (status = 404, description = "No certificate for this code that the caller may read"),
     )
 )]
 pub async fn certificate_pdf(
+    State(state): State<AppState>,
     principal: Principal,
-    Path(_code): Path<String>,
+    Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require_any(RETRIEVAL_ROLES)?;
-    Err(pdf_not_implemented())
+    let certificate = latest_readable(&state, &principal, &code).await?;
+    let pdf = render_pdf(&state, &certificate).await?;
+    Ok(pdf_response(&certificate, pdf.into()))
 }
 
-/// Reserves the path for checking that a PDF exists, and returns 501 without a body for
-/// now.
+/// Checks that the PDF of a pre-enrollment code's latest certificate can be fetched, and
+/// returns the GET response's headers without rendering it (so without Content-Length).
 #[utoipa::path(
     head,
     path = "/certificate/api/certificatePDF/{preEnrollmentCode}",
@@ -220,14 +228,18 @@ pub async fn certificate_pdf(
     params(("preEnrollmentCode" = String, Path, description = "The recipient's pre-enrollment code")),
     security(("bearer" = [])),
     responses(
+        (status = 200, description = "A PDF is available", content_type = "application/pdf"),
         (status = 401, description = "Missing or invalid bearer token"),
-        (status = 501, description = "PDF certificates are not implemented"),
+        (status = 403, description = "No role that may read certificates"),
+        (status = 404, description = "No certificate for this code that the caller may read"),
     )
 )]
 pub async fn certificate_pdf_head(
+    State(state): State<AppState>,
     principal: Principal,
-    Path(_code): Path<String>,
+    Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require_any(RETRIEVAL_ROLES)?;
-    Err(pdf_not_implemented())
+    let certificate = latest_readable(&state, &principal, &code).await?;
+    Ok(pdf_response(&certificate, Body::empty()))
 }

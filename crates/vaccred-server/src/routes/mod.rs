@@ -5,6 +5,7 @@
 //! construction.
 
 pub mod bulk;
+mod certificate_pdf;
 pub mod certificates;
 pub mod certify;
 pub mod keys;

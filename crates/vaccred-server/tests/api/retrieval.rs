@@ -10,7 +10,8 @@ use crate::support::{Backend, TestApp, backend_tests, certify_request};
 backend_tests!(
     recipient_reads_only_own_certificate,
     unknown_code_is_404,
-    pdf_is_not_implemented,
+    pdf_lists_earlier_doses,
+    record_returns_pdf_when_accepted,
     revocation_check_answers,
 );
 
@@ -97,10 +98,38 @@ async fn unknown_code_is_404(backend: Backend) {
     app.stop().await.unwrap();
 }
 
-async fn pdf_is_not_implemented(backend: Backend) {
+/// Extracts a PDF's text with poppler's `pdftotext`.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("certificate.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils) must be installed");
+    assert!(output.status.success(), "pdftotext failed");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+async fn pdf_lists_earlier_doses(backend: Backend) {
     let app = TestApp::start(backend).await;
+    let staff = app.token(&[Role::FacilityStaff]).await;
+    let first = certify_request("8765550004");
+    let code = first["preEnrollmentCode"].as_str().unwrap().to_owned();
+    let mut second = first.clone();
+    second["vaccination"]["dose"] = json!(2);
+    second["vaccination"]["batch"] = json!("SECOND-BATCH");
+    second["vaccination"]["date"] = json!("2021-06-12T10:00:00Z");
+    for request in [first, second] {
+        let (status, body) = app.certify(&staff, 3, &json!([request])).await;
+        assert_eq!(status, 200, "{body}");
+        app.wait_settled(&staff, body["acknowledgementId"].as_str().unwrap())
+            .await;
+    }
+
     let reader = app.token(&[Role::Api]).await;
-    let path = app.url("/certificate/api/certificatePDF/ANY-CODE");
+    let path = app.url(&format!("/certificate/api/certificatePDF/{code}"));
     let response = app
         .http
         .get(&path)
@@ -108,13 +137,27 @@ async fn pdf_is_not_implemented(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 501);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["code"], "NOT_IMPLEMENTED");
-    assert_eq!(
-        body["message"],
-        "PDF certificates are not available yet; fetch the QR code or the credential instead"
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"certificate-"),
+        "{disposition}"
     );
+    let pdf = response.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Test Recipient"), "{text}");
+    assert!(text.contains("Final"), "{text}");
+    assert!(text.contains("2 of 2"), "{text}");
+    assert!(text.contains("SECOND-BATCH"), "{text}");
+    // The first dose's row in the earlier-dose table.
+    assert!(text.contains("2021-05-01"), "{text}");
+    assert!(text.contains("MB3428BX"), "{text}");
+
     let response = app
         .http
         .head(&path)
@@ -122,9 +165,80 @@ async fn pdf_is_not_implemented(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 501);
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        response.headers()["content-disposition"].to_str().unwrap(),
+        disposition
+    );
+
     let response = app.http.get(&path).send().await.unwrap();
     assert_eq!(response.status(), 401);
+    let missing = app.url("/certificate/api/certificatePDF/NO-SUCH-CODE");
+    let response = app
+        .http
+        .get(&missing)
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let response = app
+        .http
+        .head(&missing)
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    app.stop().await.unwrap();
+}
+
+async fn record_returns_pdf_when_accepted(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (_, certificate_id) = issue(&app, "8765550005").await;
+    let path = app.url(&format!("/divoc/api/v1/certificates/{certificate_id}"));
+    let admin = app.token(&[Role::FacilityAdmin]).await;
+
+    let response = app
+        .http
+        .get(&path)
+        .bearer_auth(&admin)
+        .header("accept", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let expected = format!("attachment; filename=\"certificate-{certificate_id}.pdf\"");
+    assert_eq!(
+        response.headers()["content-disposition"].to_str().unwrap(),
+        expected
+    );
+    let pdf = response.bytes().await.unwrap();
+    assert!(pdf_text(&pdf).contains(&certificate_id));
+
+    let response = app
+        .http
+        .get(&path)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let record: Value = response.json().await.unwrap();
+    assert_eq!(record["certificateId"], certificate_id.as_str());
+
+    let staff = app.token(&[Role::FacilityStaff]).await;
+    let response = app
+        .http
+        .get(&path)
+        .bearer_auth(&staff)
+        .header("accept", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
     app.stop().await.unwrap();
 }
 

@@ -1,0 +1,341 @@
+//! Renders certificates to PDF and checks them the way a person would: rasterised with
+//! `pdftoppm`, the QR code scanned back and verified, the text extracted with
+//! `pdftotext`. Needs Debian's poppler-utils.
+
+mod support;
+
+use serde_json::{Value, json};
+use vaccred_core::jsonld::Processor;
+use vaccred_core::qr::{decode_payload, read_qr_luma};
+use vaccred_core::verify::{VerifyOptions, verify_credential};
+use vaccred_pdf::fonts::missing_glyphs;
+use vaccred_pdf::{Certificate, RenderError, Renderer, RendererConfig};
+
+use support::{
+    TestSigner, default_renderer, fixture, fixture_path, pdf_info, pdf_text, rasterize, render,
+};
+
+fn unsigned(name: &str) -> Value {
+    serde_json::from_str(&fixture(name)).unwrap()
+}
+
+/// Scans the QR code out of the rendered page and returns the credential it carries.
+fn scan_credential(pdf: &[u8]) -> Value {
+    let raster = rasterize(pdf, 400);
+    let payload = read_qr_luma(&raster.pixels, raster.width, raster.height).unwrap();
+    let decoded = decode_payload(&payload).unwrap();
+    serde_json::from_slice(&decoded.json).unwrap()
+}
+
+fn verifies(signer: &TestSigner, credential: Value) -> bool {
+    let options = VerifyOptions {
+        now: None,
+        ..VerifyOptions::default()
+    };
+    let object = credential.as_object().unwrap().clone();
+    verify_credential(&Processor::default(), &signer.trust, object, &options, None).is_valid()
+}
+
+#[test]
+fn qr_code_scans_and_verifies() {
+    let signer = TestSigner::new();
+    let signed = signer.sign(&unsigned("jamaica-v3-dose2.json"));
+    let pdf = render(&default_renderer(), &signed, &[]);
+
+    let scanned = scan_credential(&pdf);
+    let original: Value = serde_json::from_str(&signed).unwrap();
+    assert_eq!(scanned, original);
+    assert!(verifies(&signer, scanned));
+}
+
+#[test]
+fn divoc_issued_credential_renders() {
+    for name in ["divoc-cowin-ed25519.json", "divoc-dev-ed25519.json"] {
+        let json = fixture(name);
+        let pdf = render(&default_renderer(), &json, &[]);
+        let raster = rasterize(&pdf, 400);
+        let payload = read_qr_luma(&raster.pixels, raster.width, raster.height)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let scanned: Value =
+            serde_json::from_slice(&decode_payload(&payload).unwrap().json).unwrap();
+        assert_eq!(
+            scanned,
+            serde_json::from_str::<Value>(&json).unwrap(),
+            "{name}"
+        );
+        let text = pdf_text(&pdf);
+        let credential: Value = serde_json::from_str(&json).unwrap();
+        let name_field = credential["credentialSubject"]["name"].as_str().unwrap();
+        assert!(text.contains(name_field), "{name}: {text}");
+    }
+}
+
+/// Measures the dark area of the QR code: the bounding box of dark pixels in the right
+/// column of the page's upper half, in millimetres.
+fn qr_width_mm(pdf: &[u8]) -> f64 {
+    let raster = rasterize(pdf, 100);
+    let (width, height) = (raster.width as usize, raster.height as usize);
+    let (mut left, mut right) = (width, 0);
+    for y in height / 8..height / 2 {
+        for x in width * 3 / 5..width {
+            if raster.pixels[y * width + x] < 128 {
+                left = left.min(x);
+                right = right.max(x);
+            }
+        }
+    }
+    assert!(right > left, "no dark pixels where the QR code should be");
+    (right - left + 1) as f64 * 25.4 / f64::from(raster.dpi)
+}
+
+#[test]
+fn qr_code_is_at_least_40_mm() {
+    let pdf = render(&default_renderer(), &fixture("jamaica-v3-dose2.json"), &[]);
+    let width = qr_width_mm(&pdf);
+    assert!(width >= 40.0, "QR code is {width:.1} mm wide");
+}
+
+#[test]
+fn text_has_every_field() {
+    let pdf = render(
+        &default_renderer(),
+        &fixture("jamaica-v3-dose2.json"),
+        &[fixture("jamaica-v3-dose1.json")],
+    );
+    let text = pdf_text(&pdf);
+    let expected = [
+        "COVID-19 Vaccination Certificate",
+        "Final",
+        "Shanice Brown",
+        "1990-01-01",
+        "Female",
+        "JM-PEC-000123",
+        "Pfizer-BioNTech COVID-19 Vaccine",
+        "COVID-19 vaccine, mRNA based",
+        "XM8NQ0",
+        "Pfizer-BioNTech",
+        "FE3591",
+        // The vaccination's own date, not shifted into another day by its -05:00 offset.
+        "2021-06-12",
+        "2 of 2",
+        "National Arena Vaccination Site",
+        "Nurse Dionne Campbell",
+        "JAM",
+        // The earlier dose's row: date, vaccine and batch.
+        "2021-05-22",
+        "EW0182",
+        "700000002",
+        "https://moh.gov.jm/",
+        "2021-06-13",
+        "Ministry of Health and Wellness, Jamaica",
+        "Verify at https://moh.gov.jm/verify",
+    ];
+    for field in expected {
+        assert!(text.contains(field), "{field:?} missing from:\n{text}");
+    }
+    assert!(!text.contains("2021-06-13T"), "{text}");
+}
+
+#[test]
+fn dose_status_follows_dose_and_total() {
+    let renderer = default_renderer();
+    let cases = [(1, 2, "Provisional"), (2, 2, "Final"), (3, 2, "Booster")];
+    for (dose, total, label) in cases {
+        let mut credential = unsigned("jamaica-v3-dose2.json");
+        credential["evidence"][0]["dose"] = json!(dose);
+        credential["evidence"][0]["totalDoses"] = json!(total);
+        let pdf = render(&renderer, &credential.to_string(), &[]);
+        let text = pdf_text(&pdf);
+        assert!(text.contains(label), "dose {dose} of {total}: {text}");
+        assert!(text.contains(&format!("{dose} of {total}")), "{text}");
+    }
+}
+
+const NAMES: &[(&str, &str)] = &[
+    ("Devanagari", "अनन्या शर्मा"),
+    ("Arabic", "فاطمة الزهراء"),
+    ("Chinese", "王小明"),
+    ("Cyrillic", "Анна Иванова"),
+    ("accented Latin", "José Ñúñez Dvořák"),
+];
+
+#[test]
+fn bundled_fonts_cover_names() {
+    for (script, name) in NAMES {
+        assert_eq!(missing_glyphs(name), Vec::<char>::new(), "{script}: {name}");
+    }
+}
+
+#[test]
+fn names_in_five_scripts_round_trip() {
+    let signer = TestSigner::new();
+    let renderer = default_renderer();
+    for (script, name) in NAMES {
+        let mut credential = unsigned("jamaica-v3-dose2.json");
+        credential["credentialSubject"]["name"] = json!(name);
+        let signed = signer.sign(&credential);
+        let pdf = render(&renderer, &signed, &[]);
+        let text = pdf_text(&pdf);
+        let found = text
+            .lines()
+            .any(|line| line.trim() == *name || line.contains(name));
+        assert!(found, "{script} name {name:?} not in text:\n{text}");
+        assert!(verifies(&signer, scan_credential(&pdf)), "{script}");
+    }
+}
+
+#[test]
+fn long_values_stay_on_one_page() {
+    let mut credential = unsigned("jamaica-v3-dose2.json");
+    let long_name = "Alexandra Maria-Josephine Montgomery-Fitzwilliam ".repeat(6);
+    credential["credentialSubject"]["name"] = json!(long_name.trim());
+    credential["evidence"][0]["facility"]["name"] = json!("X".repeat(200));
+    credential["evidence"][0]["batch"] = json!("B".repeat(120));
+    let others: Vec<String> = (0..30)
+        .map(|i| {
+            let mut other = unsigned("jamaica-v3-dose1.json");
+            other["evidence"][0]["certificateId"] = json!(format!("6000000{i:02}"));
+            other["evidence"][0]["batch"] = json!(format!("OLD{i:02}"));
+            other.to_string()
+        })
+        .collect();
+    let pdf = render(&default_renderer(), &credential.to_string(), &others);
+    let info = pdf_info(&pdf);
+    assert!(info.contains("Pages:           1"), "{info}");
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Montgomery-Fitzwilliam"), "{text}");
+    assert!(text.contains("older doses are not listed"), "{text}");
+    // Nothing may be drawn outside the page: the rasterised margins stay white.
+    let raster = rasterize(&pdf, 50);
+    let width = raster.width as usize;
+    for y in 0..raster.height as usize {
+        let row = &raster.pixels[y * width..(y + 1) * width];
+        assert!(
+            row[..4].iter().all(|p| *p > 200),
+            "left margin dark at row {y}"
+        );
+        assert!(
+            row[width - 4..].iter().all(|p| *p > 200),
+            "right margin dark at row {y}"
+        );
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let json = fixture("jamaica-v3-dose2.json");
+    let first = render(&default_renderer(), &json, &[]);
+    let second = render(&default_renderer(), &json, &[]);
+    assert!(first == second, "two renders differ");
+}
+
+#[test]
+fn pdf_is_tagged_with_title_and_language() {
+    let pdf = render(&default_renderer(), &fixture("jamaica-v3-dose2.json"), &[]);
+    let info = pdf_info(&pdf);
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(
+        info.contains("Title:           COVID-19 Vaccination Certificate"),
+        "{info}"
+    );
+    assert!(
+        info.contains("CreationDate:") && info.contains("2021"),
+        "{info}"
+    );
+    let raw = String::from_utf8_lossy(&pdf);
+    assert!(
+        raw.contains("/Lang (en)") || raw.contains("/Lang(en)"),
+        "no /Lang entry"
+    );
+}
+
+#[test]
+fn template_directory_overrides_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vaccination.en.typ"),
+        "#let data = json(\"/certificate.json\")\n#set document(title: \"Custom\")\nCUSTOM #data.name\n",
+    )
+    .unwrap();
+    let renderer = Renderer::new(&RendererConfig {
+        templates_dir: Some(dir.path().to_owned()),
+        ..RendererConfig::default()
+    })
+    .unwrap();
+    let pdf = render(&renderer, &fixture("jamaica-v3-dose2.json"), &[]);
+    assert!(pdf_text(&pdf).contains("CUSTOM Shanice Brown"));
+}
+
+#[test]
+fn language_falls_back_to_english() {
+    let renderer = default_renderer();
+    let certificate =
+        Certificate::from_signed::<&str>(&fixture("jamaica-v3-dose2.json"), &[]).unwrap();
+    let pdf = renderer.render(&certificate, "es").unwrap();
+    assert!(pdf_text(&pdf).contains("COVID-19 Vaccination Certificate"));
+    let error = renderer.render(&certificate, "../etc").unwrap_err();
+    assert!(
+        matches!(error, RenderError::InvalidLanguage { .. }),
+        "{error}"
+    );
+}
+
+fn render_with_template(template: &str) -> RenderError {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("vaccination.en.typ"), template).unwrap();
+    let renderer = Renderer::new(&RendererConfig {
+        templates_dir: Some(dir.path().to_owned()),
+        ..RendererConfig::default()
+    })
+    .unwrap();
+    let certificate =
+        Certificate::from_signed::<&str>(&fixture("jamaica-v3-dose2.json"), &[]).unwrap();
+    renderer.render(&certificate, "en").unwrap_err()
+}
+
+#[test]
+fn template_error_names_file_and_line() {
+    let error = render_with_template("= Title\n\n#let x = (1 +\n");
+    let RenderError::Template { file, line, .. } = &error else {
+        panic!("expected a template error, got {error}");
+    };
+    assert!(file.ends_with("vaccination.en.typ"), "{error}");
+    assert_eq!(*line, 3, "{error}");
+}
+
+#[test]
+fn template_cannot_read_other_files() {
+    let manifest = fixture_path("jamaica-v3-dose1.json");
+    for path in [
+        "/etc/passwd",
+        "../../etc/passwd",
+        manifest.to_str().unwrap(),
+    ] {
+        let error = render_with_template(&format!("#read(\"{path}\")\n"));
+        assert!(
+            matches!(error, RenderError::Template { .. }),
+            "{path}: {error}"
+        );
+    }
+}
+
+#[test]
+fn template_past_one_page_is_rejected() {
+    let error = render_with_template("Page 1\n#pagebreak()\nPage 2\n");
+    assert!(
+        matches!(error, RenderError::NotOnePage { pages: 2, .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn invalid_credential_names_field() {
+    let error = Certificate::from_signed::<&str>("{\"evidence\": []}", &[]).unwrap_err();
+    assert!(error.to_string().contains("evidence[0]"), "{error}");
+    let error = Certificate::from_signed::<&str>(
+        "{\"evidence\": [{}], \"issuanceDate\": \"yesterday\"}",
+        &[],
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("issuanceDate"), "{error}");
+}

@@ -1,0 +1,134 @@
+//! Certificate PDFs for the retrieval routes: rendering off the async runtime, the
+//! earlier doses from the store, and the response headers.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use time::PrimitiveDateTime;
+use vaccred_pdf::Certificate;
+use vaccred_store::{CertificateStatus, StoredCertificate};
+
+use super::certify::store_error;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Renders a stored certificate as PDF, with the beneficiary's other active certificates
+/// as the earlier-dose table. The QR code carries the same ZIP as the certificateQRCode
+/// route returns, because both use the time the certificate was stored.
+pub(crate) async fn render_pdf(
+    state: &AppState,
+    certificate: &StoredCertificate,
+) -> Result<Vec<u8>, ApiError> {
+    let others: Vec<String> = state
+        .store()
+        .certificates_for_code(&certificate.pre_enrollment_code)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .filter(|other| other.status == CertificateStatus::Active)
+        .filter(|other| other.certificate_id != certificate.certificate_id)
+        .map(|other| other.credential_json.expose().clone())
+        .collect();
+    let json = certificate.credential_json.expose().clone();
+    let issued = certificate.issued_at;
+    let modified = PrimitiveDateTime::new(issued.date(), issued.time());
+    let renderer = state.renderer().clone();
+    let language = state.config().pdf.language.clone();
+    let id = certificate.certificate_id.clone();
+    let started = std::time::Instant::now();
+    // Rendering takes milliseconds of CPU, so it runs on the blocking pool.
+    let pdf = tokio::task::spawn_blocking(move || {
+        let certificate = Certificate::from_signed(&json, &others)?.with_zip_modified(modified);
+        renderer.render(&certificate, &language)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    tracing::debug!(
+        certificate.id = %id,
+        duration_ms = started.elapsed().as_millis() as u64,
+        pdf.bytes = pdf.len(),
+        "rendered certificate PDF"
+    );
+    Ok(pdf)
+}
+
+/// Builds a PDF response with a `Content-Disposition` file name from the certificate id.
+pub(crate) fn pdf_response(certificate: &StoredCertificate, body: Body) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    let name = file_name(certificate.certificate_id.as_str());
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// Returns `certificate-ID.pdf`, with characters other than ASCII letters, digits, `-`,
+/// `_` and `.` in the id replaced by `_`.
+fn file_name(certificate_id: &str) -> String {
+    let id: String = certificate_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("certificate-{id}.pdf")
+}
+
+/// Tests whether the request's `Accept` header lists `application/pdf` with a non-zero
+/// quality.
+pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("");
+            let refused = parts.any(|parameter| {
+                let parameter = parameter.replace(' ', "");
+                parameter
+                    .strip_prefix("q=")
+                    .is_some_and(|q| q.parse::<f32>() == Ok(0.0))
+            });
+            media.eq_ignore_ascii_case("application/pdf") && !refused
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn wants_pdf_reads_accept_list() {
+        assert!(wants_pdf(&accept("application/pdf")));
+        assert!(wants_pdf(&accept(
+            "application/json, application/pdf;q=0.5"
+        )));
+        assert!(!wants_pdf(&accept("application/json")));
+        assert!(!wants_pdf(&accept("application/pdf;q=0")));
+        assert!(!wants_pdf(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn file_name_replaces_unsafe_characters() {
+        assert_eq!(file_name("123456789"), "certificate-123456789.pdf");
+        assert_eq!(file_name("a\"b/c"), "certificate-a_b_c.pdf");
+    }
+}
