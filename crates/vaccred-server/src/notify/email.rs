@@ -35,8 +35,6 @@ impl Mailer {
         let from: Mailbox = config.from.parse().map_err(|error| {
             format!("notifications.email.from is not an e-mail address: {error}")
         })?;
-        // NOTE: the tests deliver to a plaintext SMTP sink on 127.0.0.1 only; the STARTTLS
-        // and implicit TLS modes are lettre's and have not been run against a server here.
         let tls = match config.tls {
             SmtpTls::None => Tls::None,
             SmtpTls::Starttls => Tls::Required(tls_parameters(config)?),

@@ -3,7 +3,8 @@
 //! The gateway is an axum server that records every request and answers as told: with a
 //! status, after a delay, or not before the client gives up. The sink speaks enough SMTP
 //! (RFC 5321 greeting, EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for lettre to
-//! deliver a message, and records each message.
+//! deliver a message, and records each message. It can also serve STARTTLS (RFC 3207) or
+//! implicit TLS with a certificate from a test CA it generates.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,9 +12,17 @@ use std::time::{Duration, Instant};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader,
+};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// How the fake gateway answers the next requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +172,68 @@ pub struct SmtpMessage {
     pub data: String,
     /// The decoded `AUTH PLAIN` user name, when the client authenticated.
     pub auth_user: Option<String>,
+    /// Whether the message arrived over TLS (implicit or after STARTTLS).
+    pub tls: bool,
+}
+
+/// How the SMTP sink secures its connections.
+#[derive(Clone)]
+pub enum SinkTls {
+    /// Plaintext only; EHLO does not offer STARTTLS.
+    None,
+    /// Plaintext first; EHLO offers STARTTLS and the session continues over TLS.
+    Starttls(TlsAcceptor),
+    /// TLS from the first byte, as on port 465.
+    Implicit(TlsAcceptor),
+}
+
+/// A test certificate authority and a server certificate it signed for `127.0.0.1` and
+/// `localhost`.
+pub struct SinkCertificate {
+    /// The CA certificate, PEM, for the client's `ca_file`.
+    pub ca_pem: String,
+    pub acceptor: TlsAcceptor,
+}
+
+impl SinkCertificate {
+    pub fn generate() -> Self {
+        let mut ca_params = CertificateParams::new(Vec::new()).expect("CA parameters");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "vaccred test mail CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().expect("CA key");
+        let ca = ca_params.self_signed(&ca_key).expect("CA certificate");
+        let issuer = Issuer::new(ca_params, ca_key);
+
+        let mut params =
+            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+                .expect("server parameters");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "sink.test");
+        params.use_authority_key_identifier_extension = true;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate().expect("server key");
+        let certificate = params.signed_by(&key, &issuer).expect("server certificate");
+
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.der().clone(), ca.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .expect("server TLS configuration");
+        Self {
+            ca_pem: ca.pem(),
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+        }
+    }
 }
 
 /// An SMTP server on 127.0.0.1 that accepts every message.
@@ -170,30 +241,54 @@ pub struct SmtpMessage {
 pub struct SmtpSink {
     pub port: u16,
     messages: Arc<Mutex<Vec<SmtpMessage>>>,
+    commands: Arc<Mutex<Vec<String>>>,
+}
+
+/// What the sink records, shared by its connections.
+#[derive(Clone)]
+struct SinkLog {
+    messages: Arc<Mutex<Vec<SmtpMessage>>>,
+    commands: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpSink {
+    /// A plaintext sink.
     pub async fn start() -> Self {
+        Self::start_with(SinkTls::None).await
+    }
+
+    pub async fn start_with(tls: SinkTls) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("address").port();
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&messages);
+        let log = SinkLog {
+            messages: Arc::new(Mutex::new(Vec::new())),
+            commands: Arc::new(Mutex::new(Vec::new())),
+        };
+        let sink = Self {
+            port,
+            messages: Arc::clone(&log.messages),
+            commands: Arc::clone(&log.commands),
+        };
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let sink = Arc::clone(&sink);
+                let log = log.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let _ = session(stream, sink).await;
+                    let _ = connection(stream, tls, log).await;
                 });
             }
         });
-        Self { port, messages }
+        sink
     }
 
     pub fn messages(&self) -> Vec<SmtpMessage> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .clone()
+        lock(&self.messages).clone()
+    }
+
+    /// Returns every command line received, in order, over all connections (only the verb
+    /// of AUTH).
+    pub fn commands(&self) -> Vec<String> {
+        lock(&self.commands).clone()
     }
 
     /// Waits until at least `count` messages have arrived, for at most `limit`.
@@ -214,26 +309,99 @@ impl SmtpSink {
     }
 }
 
-/// Serves one SMTP connection.
-async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<SmtpMessage>>>) -> std::io::Result<()> {
-    let (reader, mut writer) = stream.into_split();
-    let mut reader = BufReader::new(reader);
-    writer.write_all(b"220 sink.test ESMTP\r\n").await?;
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// Serves one TCP connection in the sink's TLS mode.
+async fn connection(stream: TcpStream, tls: SinkTls, log: SinkLog) -> std::io::Result<()> {
+    let plain = SessionMode {
+        greet: true,
+        offer_starttls: false,
+        tls: false,
+    };
+    match tls {
+        SinkTls::None => {
+            session(stream, plain, &log).await?;
+        }
+        SinkTls::Implicit(acceptor) => {
+            let stream = acceptor.accept(stream).await?;
+            let mode = SessionMode { tls: true, ..plain };
+            session(stream, mode, &log).await?;
+        }
+        SinkTls::Starttls(acceptor) => {
+            let mode = SessionMode {
+                offer_starttls: true,
+                ..plain
+            };
+            if let SessionEnd::StartTls(stream) = session(stream, mode, &log).await? {
+                let stream = acceptor.accept(stream).await?;
+                // RFC 3207: the client starts again with EHLO and gets no new greeting.
+                let mode = SessionMode {
+                    greet: false,
+                    offer_starttls: false,
+                    tls: true,
+                };
+                session(stream, mode, &log).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct SessionMode {
+    greet: bool,
+    offer_starttls: bool,
+    tls: bool,
+}
+
+enum SessionEnd<S> {
+    Closed,
+    /// The client sent STARTTLS and got 220: the raw stream, to wrap in TLS.
+    StartTls(S),
+}
+
+/// Serves SMTP commands on one stream until QUIT, EOF or STARTTLS.
+async fn session<S>(stream: S, mode: SessionMode, log: &SinkLog) -> std::io::Result<SessionEnd<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut stream = BufReader::new(stream);
+    if mode.greet {
+        stream.write_all(b"220 sink.test ESMTP\r\n").await?;
+    }
     let mut from = String::new();
     let mut recipients = Vec::new();
     let mut auth_user = None;
     let mut line = String::new();
     loop {
         line.clear();
-        if reader.read_line(&mut line).await? == 0 {
-            return Ok(());
+        if stream.read_line(&mut line).await? == 0 {
+            return Ok(SessionEnd::Closed);
         }
         let command = line.trim_end().to_owned();
         let upper = command.to_ascii_uppercase();
+        let logged = if upper.starts_with("AUTH") {
+            "AUTH".to_owned()
+        } else {
+            command.clone()
+        };
+        lock(&log.commands).push(logged);
         let reply: &[u8] = if upper.starts_with("EHLO") {
-            b"250-sink.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+            if mode.offer_starttls {
+                b"250-sink.test\r\n250-STARTTLS\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+            } else {
+                b"250-sink.test\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
+            }
         } else if upper.starts_with("HELO") {
             b"250 sink.test\r\n"
+        } else if upper == "STARTTLS" && mode.offer_starttls {
+            stream
+                .write_all(b"220 2.0.0 ready to start TLS\r\n")
+                .await?;
+            stream.flush().await?;
+            return Ok(SessionEnd::StartTls(stream.into_inner()));
         } else if upper.starts_with("AUTH PLAIN") {
             auth_user = command
                 .split_whitespace()
@@ -248,32 +416,29 @@ async fn session(stream: TcpStream, sink: Arc<Mutex<Vec<SmtpMessage>>>) -> std::
             recipients.push(command["RCPT TO:".len()..].trim().to_owned());
             b"250 2.1.5 ok\r\n"
         } else if upper == "DATA" {
-            writer.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
-            let data = read_data(&mut reader).await?;
-            sink.lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .push(SmtpMessage {
-                    from: from.clone(),
-                    recipients: recipients.clone(),
-                    data,
-                    auth_user: auth_user.clone(),
-                });
+            stream.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+            let data = read_data(&mut stream).await?;
+            lock(&log.messages).push(SmtpMessage {
+                from: from.clone(),
+                recipients: recipients.clone(),
+                data,
+                auth_user: auth_user.clone(),
+                tls: mode.tls,
+            });
             b"250 2.0.0 queued\r\n"
         } else if upper == "RSET" || upper == "NOOP" {
             b"250 2.0.0 ok\r\n"
         } else if upper == "QUIT" {
-            writer.write_all(b"221 2.0.0 bye\r\n").await?;
-            return Ok(());
+            stream.write_all(b"221 2.0.0 bye\r\n").await?;
+            return Ok(SessionEnd::Closed);
         } else {
             b"502 5.5.2 command not implemented\r\n"
         };
-        writer.write_all(reply).await?;
+        stream.write_all(reply).await?;
     }
 }
 
-async fn read_data(
-    reader: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-) -> std::io::Result<String> {
+async fn read_data(reader: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<String> {
     let mut data = String::new();
     let mut line = String::new();
     loop {

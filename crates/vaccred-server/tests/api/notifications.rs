@@ -413,3 +413,124 @@ async fn invalid_mobile_rejected_at_certify(backend: Backend) {
     assert_eq!(app.state.store().queue_depth().await.unwrap(), 0);
     app.stop().await.unwrap();
 }
+
+/// E-mail over TLS to the SMTP sink, whose certificate a test CA signed. TLS does not
+/// depend on the database, so these run on SQLite only.
+mod tls {
+    use super::*;
+    use crate::fakes::{SinkCertificate, SinkTls};
+
+    /// Starts a server whose e-mail goes to `sink` in `mode`, trusting `ca_file` when given,
+    /// and giving up on a message after one attempt.
+    async fn app_mailing(
+        gateway: &FakeGateway,
+        sink: &SmtpSink,
+        mode: SmtpTls,
+        ca_file: Option<&std::path::Path>,
+    ) -> TestApp {
+        TestApp::start_with(Backend::Sqlite, |config| {
+            configure(config, gateway, Some(sink));
+            config.notifications.max_attempts = 1;
+            let email = config.notifications.email.as_mut().unwrap();
+            email.tls = mode;
+            email.ca_file = ca_file.map(std::path::Path::to_owned);
+        })
+        .await
+    }
+
+    fn write_ca(certificate: &SinkCertificate) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &certificate.ca_pem).unwrap();
+        file
+    }
+
+    async fn delivered_over_tls(
+        sink_mode: SinkTls,
+        client_mode: SmtpTls,
+        ca_file: &std::path::Path,
+    ) {
+        let gateway = FakeGateway::start().await;
+        let sink = SmtpSink::start_with(sink_mode).await;
+        let app = app_mailing(&gateway, &sink, client_mode, Some(ca_file)).await;
+        let certificate_id = certify_one(&app, true).await;
+        let messages = sink.wait_for(1, WAIT).await;
+        assert!(messages[0].tls, "the message arrived in plaintext");
+        assert_eq!(messages[0].auth_user.as_deref(), Some("mailer"));
+        assert!(messages[0].data.contains(&certificate_id));
+        app.stop().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn starttls_with_private_ca() {
+        let certificate = SinkCertificate::generate();
+        let ca_file = write_ca(&certificate);
+        let sink_mode = SinkTls::Starttls(certificate.acceptor.clone());
+        delivered_over_tls(sink_mode, SmtpTls::Starttls, ca_file.path()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn implicit_tls_with_private_ca() {
+        let certificate = SinkCertificate::generate();
+        let ca_file = write_ca(&certificate);
+        let sink_mode = SinkTls::Implicit(certificate.acceptor.clone());
+        delivered_over_tls(sink_mode, SmtpTls::Implicit, ca_file.path()).await;
+    }
+
+    /// Waits until the only e-mail is marked failed and returns its recorded error.
+    async fn failed_email_error(app: &TestApp) -> String {
+        wait_until("the e-mail is marked failed", async || {
+            failed_count(app).await == 1
+        })
+        .await;
+        let filter = NotificationFilter {
+            status: Some(NotificationStatus::Failed),
+            limit: 10,
+        };
+        let failed = app.state.store().notifications(filter).await.unwrap();
+        assert_eq!(failed[0].channel, Channel::Email);
+        let attempts = app
+            .state
+            .store()
+            .notification_attempts(failed[0].id)
+            .await
+            .unwrap();
+        attempts[0].error.clone().expect("the attempt's error")
+    }
+
+    /// Neither the password nor the message goes out when the server offers no STARTTLS.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn starttls_required_but_not_offered() {
+        let certificate = SinkCertificate::generate();
+        let ca_file = write_ca(&certificate);
+        let gateway = FakeGateway::start().await;
+        let sink = SmtpSink::start_with(SinkTls::None).await;
+        let app = app_mailing(&gateway, &sink, SmtpTls::Starttls, Some(ca_file.path())).await;
+        certify_one(&app, true).await;
+        let error = failed_email_error(&app).await;
+        assert!(error.starts_with("SMTP failed"), "{error}");
+        let commands = sink.commands();
+        assert!(
+            commands
+                .iter()
+                .all(|command| command.starts_with("EHLO") || command == "QUIT"),
+            "{commands:?}"
+        );
+        assert!(sink.messages().is_empty());
+        app.stop().await.unwrap();
+    }
+
+    /// Without `ca_file`, a certificate from a private CA is not trusted.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn untrusted_certificate_refused() {
+        let certificate = SinkCertificate::generate();
+        let gateway = FakeGateway::start().await;
+        let sink = SmtpSink::start_with(SinkTls::Implicit(certificate.acceptor.clone())).await;
+        let app = app_mailing(&gateway, &sink, SmtpTls::Implicit, None).await;
+        certify_one(&app, true).await;
+        let error = failed_email_error(&app).await;
+        assert!(error.contains("certificate"), "{error}");
+        assert!(sink.commands().is_empty(), "{:?}", sink.commands());
+        assert!(sink.messages().is_empty());
+        app.stop().await.unwrap();
+    }
+}
