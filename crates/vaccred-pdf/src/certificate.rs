@@ -122,18 +122,31 @@ impl Certificate {
         let mut data = read_data(&credential, evidence);
 
         let mut earlier = Vec::new();
-        for other in others {
-            let other = parse_object(other.as_ref())?;
+        for (index, other) in others.iter().enumerate() {
+            let other = parse_object(other.as_ref()).map_err(|error| match error {
+                RenderError::InvalidCredential { reason } => RenderError::InvalidCredential {
+                    reason: format!("earlier credential {index}: {reason}"),
+                },
+                other => other,
+            })?;
             let Ok(other_evidence) = self::evidence(&other) else {
                 continue;
             };
+            // Test results and undated records are not doses of this vaccination.
+            if kind_of(&other, other_evidence) != CertificateKind::Vaccination {
+                continue;
+            }
             let dose = read_earlier(other_evidence);
             let other_id = text(other_evidence, "certificateId");
-            if other_id != data.certificate_id && is_before(&dose, &data) {
+            if !dose.date.is_empty() && other_id != data.certificate_id && is_before(&dose, &data) {
                 earlier.push(dose);
             }
         }
-        earlier.sort_by(|a, b| (&a.date, &a.dose).cmp(&(&b.date, &b.dose)));
+        earlier.sort_by(|a, b| {
+            a.date
+                .cmp(&b.date)
+                .then_with(|| dose_number(&a.dose).total_cmp(&dose_number(&b.dose)))
+        });
         data.earlier_doses_omitted = earlier.len().saturating_sub(MAX_EARLIER_DOSES);
         earlier.drain(..data.earlier_doses_omitted);
         data.earlier_doses = earlier;
@@ -145,6 +158,21 @@ impl Certificate {
             zip_modified: PrimitiveDateTime::new(issued.date(), issued.time()),
             issued: issued.date(),
         })
+    }
+
+    /// Returns a fictional certificate of `kind` with every field the bundled templates
+    /// print (a vaccination's second dose has its first as an earlier dose), for checking
+    /// templates before real certificates arrive.
+    pub fn sample(kind: CertificateKind) -> Self {
+        let (credential, others) = match kind {
+            CertificateKind::Test => (sample_credential(sample_test_evidence()), Vec::new()),
+            CertificateKind::Vaccination => (
+                sample_credential(sample_dose("000000002", 2, "2021-05-01")),
+                vec![sample_credential(sample_dose("000000001", 1, "2021-04-01")).to_string()],
+            ),
+        };
+        Self::from_signed(&credential.to_string(), &others)
+            .expect("the sample credential has every required field")
     }
 
     /// Sets the modification time of the QR code's ZIP entry, so the QR code matches
@@ -279,6 +307,70 @@ fn read_earlier(evidence: &Value) -> EarlierDose {
         vaccine: text(evidence, "vaccine"),
         batch: text(evidence, "batch"),
     }
+}
+
+/// Returns a sample credential around `evidence`, of the kind its `type` names.
+fn sample_credential(evidence: Value) -> Value {
+    let credential_type = if evidence["type"][0] == "TestDetails" {
+        "ProofOfTestCertificateCredential"
+    } else {
+        "ProofOfVaccinationCredential"
+    };
+    serde_json::json!({
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiableCredential", credential_type],
+        "credentialSubject": {
+            "type": "Person",
+            "name": "Sample Beneficiary",
+            "gender": "Female",
+            "dob": "1990-01-01",
+            "refId": "SAMPLE-REF",
+        },
+        "issuer": "https://issuer.example",
+        "issuanceDate": "2021-05-01T10:00:00.000Z",
+        "evidence": [evidence],
+    })
+}
+
+fn sample_facility() -> Value {
+    serde_json::json!({ "name": "Sample Health Centre", "address": { "addressCountry": "JAM" } })
+}
+
+fn sample_dose(certificate_id: &str, dose: u32, date: &str) -> Value {
+    serde_json::json!({
+        "type": ["Vaccination"],
+        "certificateId": certificate_id,
+        "vaccine": "Sample COVID-19 Vaccine",
+        "icd11Code": "XM68M6",
+        "prophylaxis": "COVID-19 vaccine",
+        "manufacturer": "Sample Manufacturer",
+        "batch": "SAMPLE-1",
+        "date": format!("{date}T09:00:00.000Z"),
+        "dose": dose,
+        "totalDoses": 2,
+        "verifier": { "name": "Sample Vaccinator" },
+        "facility": sample_facility(),
+    })
+}
+
+fn sample_test_evidence() -> Value {
+    serde_json::json!({
+        "type": ["TestDetails"],
+        "certificateId": "000000003",
+        "testName": "Sample antigen test",
+        "testType": "Antigen",
+        "disease": "COVID-19",
+        "sampleCollectionTimestamp": "2021-05-01T09:00:00.000Z",
+        "resultTimestamp": "2021-05-01T10:00:00.000Z",
+        "result": "Negative",
+        "verifier": { "name": "Sample Vaccinator" },
+        "facility": sample_facility(),
+    })
+}
+
+/// Returns a dose number for ordering, with values that are not numbers last.
+fn dose_number(dose: &str) -> f64 {
+    dose.parse::<f64>().unwrap_or(f64::INFINITY)
 }
 
 /// Tests whether an earlier-dose row comes before the certificate's own dose: an earlier

@@ -186,6 +186,21 @@ impl Renderer {
         })
     }
 
+    /// Checks the settings before the first certificate is rendered: `language` must be a
+    /// language tag, and the template of each certificate kind in that language must
+    /// render a built-in sample certificate on one page.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Renderer::render`], such as a template error with its file and line.
+    pub fn check(&self, language: &str) -> Result<(), RenderError> {
+        validate_language(language)?;
+        for kind in [CertificateKind::Vaccination, CertificateKind::Test] {
+            self.render(&Certificate::sample(kind), language)?;
+        }
+        Ok(())
+    }
+
     /// Renders a certificate as a one-page PDF with the template for its kind and
     /// `language` (falling back to English).
     ///
@@ -326,7 +341,7 @@ impl Renderer {
 
     fn age_cache(&self) {
         let count = self.renders.fetch_add(1, Ordering::Relaxed) + 1;
-        if count % EVICT_EVERY == 0 {
+        if count.is_multiple_of(EVICT_EVERY) {
             typst::comemo::evict(CACHE_MAX_AGE);
         }
     }
@@ -357,7 +372,11 @@ fn read_logo(path: &Path) -> Result<(String, Vec<u8>), RenderError> {
 
 /// Accepts BCP 47-like tags: 2 or 3 ASCII letters, then optional `-` subtags of 1 to 8
 /// letters or digits.
-fn validate_language(language: &str) -> Result<(), RenderError> {
+///
+/// # Errors
+///
+/// [`RenderError::InvalidLanguage`] for anything else.
+pub fn validate_language(language: &str) -> Result<(), RenderError> {
     let mut parts = language.split('-');
     let primary = parts.next().unwrap_or("");
     let primary_ok =

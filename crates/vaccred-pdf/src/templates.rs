@@ -67,7 +67,8 @@ impl TemplateSet {
     }
 
     /// Returns the name of the template for a kind and language: `{kind}.{language}.typ`
-    /// when it exists, else the [`FALLBACK_LANGUAGE`] one.
+    /// when it exists, else the one of the tag's primary language (`es` for `es-419`),
+    /// else the [`FALLBACK_LANGUAGE`] one.
     pub(crate) fn main_for(
         &self,
         kind: CertificateKind,
@@ -76,6 +77,12 @@ impl TemplateSet {
         let wanted = format!("{}.{language}.typ", kind.as_str());
         if self.files.contains_key(&wanted) {
             return Ok(wanted);
+        }
+        if let Some((primary, _)) = language.split_once('-') {
+            let base = format!("{}.{primary}.typ", kind.as_str());
+            if self.files.contains_key(&base) {
+                return Ok(base);
+            }
         }
         let fallback = format!("{}.{FALLBACK_LANGUAGE}.typ", kind.as_str());
         if self.files.contains_key(&fallback) {

@@ -46,10 +46,10 @@ impl Shared {
         let mut files = HashMap::new();
         for (name, file) in &templates.files {
             let id = file_id(&format!("/{name}"));
-            if name.ends_with(".typ") {
-                if let Ok(text) = std::str::from_utf8(&file.bytes) {
-                    sources.insert(id, Source::new(id, text.to_owned()));
-                }
+            if name.ends_with(".typ")
+                && let Ok(text) = std::str::from_utf8(&file.bytes)
+            {
+                sources.insert(id, Source::new(id, text.to_owned()));
             }
             files.insert(id, Bytes::new(file.bytes.clone()));
         }

@@ -6,13 +6,14 @@ mod support;
 
 use serde_json::{Value, json};
 use vaccred_core::jsonld::Processor;
-use vaccred_core::qr::{decode_payload, read_qr_luma};
+use vaccred_core::qr::decode_payload;
 use vaccred_core::verify::{VerifyOptions, verify_credential};
 use vaccred_pdf::fonts::missing_glyphs;
-use vaccred_pdf::{Certificate, RenderError, Renderer, RendererConfig};
+use vaccred_pdf::{Certificate, CertificateKind, RenderError, Renderer, RendererConfig};
 
 use support::{
     TestSigner, default_renderer, fixture, fixture_path, pdf_info, pdf_text, rasterize, render,
+    scan_qr,
 };
 
 fn unsigned(name: &str) -> Value {
@@ -21,8 +22,7 @@ fn unsigned(name: &str) -> Value {
 
 /// Scans the QR code out of the rendered page and returns the credential it carries.
 fn scan_credential(pdf: &[u8]) -> Value {
-    let raster = rasterize(pdf, 400);
-    let payload = read_qr_luma(&raster.pixels, raster.width, raster.height).unwrap();
+    let payload = scan_qr(pdf).unwrap();
     let decoded = decode_payload(&payload).unwrap();
     serde_json::from_slice(&decoded.json).unwrap()
 }
@@ -53,9 +53,7 @@ fn divoc_issued_credential_renders() {
     for name in ["divoc-cowin-ed25519.json", "divoc-dev-ed25519.json"] {
         let json = fixture(name);
         let pdf = render(&default_renderer(), &json, &[]);
-        let raster = rasterize(&pdf, 400);
-        let payload = read_qr_luma(&raster.pixels, raster.width, raster.height)
-            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let payload = scan_qr(&pdf).unwrap_or_else(|error| panic!("{name}: {error}"));
         let scanned: Value =
             serde_json::from_slice(&decode_payload(&payload).unwrap().json).unwrap();
         assert_eq!(
@@ -338,4 +336,68 @@ fn invalid_credential_names_field() {
     )
     .unwrap_err();
     assert!(error.to_string().contains("issuanceDate"), "{error}");
+}
+
+#[test]
+fn bundled_templates_pass_the_check() {
+    let renderer = default_renderer();
+    renderer.check("en").unwrap();
+    let error = renderer.check("not a tag").unwrap_err();
+    assert!(
+        matches!(error, RenderError::InvalidLanguage { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn test_certificate_has_every_field() {
+    let renderer = default_renderer();
+    let pdf = renderer
+        .render(&Certificate::sample(CertificateKind::Test), "en")
+        .unwrap();
+    let text = pdf_text(&pdf);
+    for field in [
+        "COVID-19 Test Certificate",
+        "Sample Beneficiary",
+        "Sample antigen test",
+        "Antigen",
+        "Negative",
+        "2021-05-01",
+        "Sample Health Centre",
+        "000000003",
+    ] {
+        assert!(text.contains(field), "{field:?} not in text:\n{text}");
+    }
+}
+
+#[test]
+fn earlier_doses_skip_tests_and_undated_records() {
+    let renderer = default_renderer();
+    let current = fixture("jamaica-v3-dose2.json");
+    let mut undated = unsigned("jamaica-v3-dose1.json");
+    undated["evidence"][0]["date"] = json!("");
+    undated["evidence"][0]["batch"] = json!("UNDATED-BATCH");
+    let mut test = unsigned("jamaica-v3-dose1.json");
+    test["type"] = json!(["VerifiableCredential", "ProofOfTestCertificateCredential"]);
+    test["evidence"][0]["batch"] = json!("TEST-BATCH");
+    let others = [
+        fixture("jamaica-v3-dose1.json"),
+        undated.to_string(),
+        test.to_string(),
+    ];
+    let text = pdf_text(&render(&renderer, &current, &others));
+    assert!(text.contains("EW0182"), "{text}");
+    assert!(!text.contains("UNDATED-BATCH"), "{text}");
+    assert!(!text.contains("TEST-BATCH"), "{text}");
+}
+
+#[test]
+fn broken_earlier_credential_is_named() {
+    let current = fixture("jamaica-v3-dose2.json");
+    let error =
+        Certificate::from_signed(&current, &["{}".to_owned(), "not json".to_owned()]).unwrap_err();
+    assert!(
+        error.to_string().contains("earlier credential 1"),
+        "{error}"
+    );
 }

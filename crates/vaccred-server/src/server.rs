@@ -45,7 +45,7 @@ pub enum StartError {
     /// The external provider's key set cannot be loaded.
     #[error(transparent)]
     Jwks(#[from] JwksError),
-    /// The PDF templates, fonts or logo cannot be loaded.
+    /// The PDF templates, fonts, logo or language are unusable.
     #[error("cannot load the PDF renderer: {0}")]
     Pdf(#[from] vaccred_pdf::RenderError),
     /// The OpenAPI document cannot be serialised.
@@ -99,6 +99,12 @@ impl Server {
         let external = OidcVerifier::from_config(&config.oidc).await?;
 
         let renderer = vaccred_pdf::Renderer::new(&config.pdf.renderer_config())?;
+        vaccred_pdf::validate_language(&config.pdf.language)?;
+        // A trial render takes a moment, so only configured templates get one: the bundled
+        // ones are rendered by the tests.
+        if config.pdf.templates_dir.is_some() {
+            renderer.check(&config.pdf.language)?;
+        }
 
         let (router, openapi) = api_routes();
         let openapi_json = serde_json::to_string(&openapi)

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use vaccred_core::credential::VaccineTable;
 use vaccred_core::sign::SigningKey;
@@ -32,6 +32,7 @@ struct Inner {
     work_notify: Notify,
     notifier: Option<Arc<Notifier>>,
     renderer: Arc<Renderer>,
+    render_slots: Arc<Semaphore>,
 }
 
 /// The parts of [`AppState`], for [`AppState::new`].
@@ -68,6 +69,11 @@ impl AppState {
                 work_notify: Notify::new(),
                 notifier: parts.notifier,
                 renderer: Arc::new(parts.renderer),
+                // One render per CPU: more would only queue on the blocking pool, each
+                // holding its own layout memory.
+                render_slots: Arc::new(Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )),
             }),
         }
     }
@@ -110,6 +116,11 @@ impl AppState {
     /// Returns the certificate PDF renderer.
     pub fn renderer(&self) -> &Arc<Renderer> {
         &self.inner.renderer
+    }
+
+    /// Returns the permits that bound how many PDFs render at once.
+    pub fn render_slots(&self) -> &Arc<Semaphore> {
+        &self.inner.render_slots
     }
 
     /// Returns the OpenAPI document as JSON text.

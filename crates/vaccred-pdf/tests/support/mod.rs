@@ -103,6 +103,17 @@ pub struct Raster {
     pub dpi: u32,
 }
 
+/// Scans the QR code of page 1, rasterised at 400 dpi, and returns its payload. At that
+/// resolution an A4 page is 3308 x 4678 pixels, and the core's reader takes at most 4000
+/// a side. The raster is therefore cut to its top 4000 rows (254 of 297 mm), which hold
+/// the QR code in the bundled templates.
+pub fn scan_qr(pdf: &[u8]) -> Result<Vec<u8>, vaccred_core::qr::QrError> {
+    let raster = rasterize(pdf, 400);
+    let rows = raster.height.min(4000);
+    let pixels = &raster.pixels[..(raster.width * rows) as usize];
+    vaccred_core::qr::read_qr_luma(pixels, raster.width, rows)
+}
+
 /// Rasterises page 1 with `pdftoppm` as a binary PGM and parses it.
 pub fn rasterize(pdf: &[u8], dpi: u32) -> Raster {
     let dpi_text = dpi.to_string();

@@ -1,6 +1,8 @@
 //! Certificate PDFs for the retrieval routes: rendering off the async runtime, the
 //! earlier doses from the store, and the response headers.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -35,9 +37,14 @@ pub(crate) async fn render_pdf(
     let renderer = state.renderer().clone();
     let language = state.config().pdf.language.clone();
     let id = certificate.certificate_id.clone();
+    let slot = Arc::clone(state.render_slots())
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     let started = std::time::Instant::now();
     // Rendering takes milliseconds of CPU, so it runs on the blocking pool.
     let pdf = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let certificate = Certificate::from_signed(&json, &others)?.with_zip_modified(modified);
         renderer.render(&certificate, &language)
     })

@@ -220,7 +220,8 @@ pub async fn certificate_pdf(
 }
 
 /// Checks that the PDF of a pre-enrollment code's latest certificate can be fetched, and
-/// returns the GET response's headers without rendering it (so without Content-Length).
+/// returns the GET response's headers with no body. It renders the PDF, so its
+/// Content-Length is the GET response's.
 #[utoipa::path(
     head,
     path = "/certificate/api/certificatePDF/{preEnrollmentCode}",
@@ -241,5 +242,10 @@ pub async fn certificate_pdf_head(
 ) -> Result<Response, ApiError> {
     principal.require_any(RETRIEVAL_ROLES)?;
     let certificate = latest_readable(&state, &principal, &code).await?;
-    Ok(pdf_response(&certificate, Body::empty()))
+    let pdf = render_pdf(&state, &certificate).await?;
+    let mut response = pdf_response(&certificate, Body::empty());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(pdf.len()));
+    Ok(response)
 }

@@ -5,7 +5,9 @@ use vaccred_server::auth::Role;
 use vaccred_store::DoseSelection;
 
 use crate::oidc::{TestProvider, app_trusting};
-use crate::support::{Backend, TestApp, backend_tests, certify_request};
+use vaccred_server::Server;
+
+use crate::support::{Backend, TestApp, backend_tests, certify_request, test_config};
 
 backend_tests!(
     recipient_reads_only_own_certificate,
@@ -171,6 +173,12 @@ async fn pdf_lists_earlier_doses(backend: Backend) {
         response.headers()["content-disposition"].to_str().unwrap(),
         disposition
     );
+    let length: usize = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(length, pdf.len());
 
     let response = app.http.get(&path).send().await.unwrap();
     assert_eq!(response.status(), 401);
@@ -285,4 +293,32 @@ async fn revocation_check_answers(backend: Backend) {
     assert_eq!(check(credential).await, 200);
     assert_eq!(check(imported).await, 200);
     app.stop().await.unwrap();
+}
+
+/// A configured template is rendered once at start, so a broken one stops the server
+/// with the file and line instead of failing every PDF request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_pdf_settings_stop_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("vaccination.en.typ"),
+        "#import \"common.typ\": *\n#show: setup.with(title: \"x\")\n#data.noSuchField\n",
+    )
+    .unwrap();
+    let mut config = test_config(&dir);
+    config.pdf.templates_dir = Some(templates);
+    let Err(error) = Server::start(config.clone()).await else {
+        panic!("the server started with a broken template");
+    };
+    let message = error.to_string();
+    assert!(message.contains("vaccination.en.typ line 3"), "{message}");
+
+    config.pdf.templates_dir = None;
+    config.pdf.language = "english please".to_owned();
+    let Err(error) = Server::start(config).await else {
+        panic!("the server started with an invalid language");
+    };
+    assert!(error.to_string().contains("invalid language"), "{error}");
 }
