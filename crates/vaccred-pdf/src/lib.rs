@@ -126,8 +126,10 @@ pub struct RendererConfig {
     pub fonts_dir: Option<PathBuf>,
     /// Issuer name printed on the certificate.
     pub issuer_name: String,
-    /// Logo image (PNG, JPEG or SVG) printed in the header.
+    /// Logo image (PNG, JPEG or SVG) printed at the start of the header.
     pub logo: Option<PathBuf>,
+    /// Second logo image printed at the end of the header, such as a coat of arms.
+    pub second_logo: Option<PathBuf>,
     /// Footer text.
     pub footer: String,
 }
@@ -164,18 +166,21 @@ impl Renderer {
         }
         let templates = TemplateSet::load(config.templates_dir.as_deref())?;
         let mut extra_files = Vec::new();
-        let logo_path = match &config.logo {
-            Some(path) => {
-                let (virtual_path, bytes) = read_logo(path)?;
-                extra_files.push((virtual_path.clone(), bytes));
-                Some(virtual_path)
-            }
-            None => None,
+        let mut add_logo = |path: &Option<PathBuf>, stem: &str| -> Result<_, RenderError> {
+            let Some(path) = path else {
+                return Ok(None);
+            };
+            let (virtual_path, bytes) = read_logo(path, stem)?;
+            extra_files.push((virtual_path.clone(), bytes));
+            Ok(Some(virtual_path))
         };
+        let logo_path = add_logo(&config.logo, "logo")?;
+        let second_logo_path = add_logo(&config.second_logo, "second-logo")?;
         let settings = json!({
             "issuerName": config.issuer_name,
             "footer": config.footer,
             "logo": logo_path,
+            "secondLogo": second_logo_path,
         });
         extra_files.push((SETTINGS_PATH.to_owned(), settings.to_string().into_bytes()));
         let shared = Shared::new(fonts, &templates, extra_files);
@@ -347,7 +352,9 @@ impl Renderer {
     }
 }
 
-fn read_logo(path: &Path) -> Result<(String, Vec<u8>), RenderError> {
+/// Reads a logo file; returns the path templates see it at (`/{stem}.{extension}`) and
+/// its bytes.
+fn read_logo(path: &Path, stem: &str) -> Result<(String, Vec<u8>), RenderError> {
     let io_error = |reason: String| RenderError::Io {
         path: path.to_owned(),
         reason,
@@ -367,7 +374,7 @@ fn read_logo(path: &Path) -> Result<(String, Vec<u8>), RenderError> {
         )));
     }
     let bytes = std::fs::read(path).map_err(|error| io_error(error.to_string()))?;
-    Ok((format!("/logo.{extension}"), bytes))
+    Ok((format!("/{stem}.{extension}"), bytes))
 }
 
 /// Accepts BCP 47-like tags: 2 or 3 ASCII letters, then optional `-` subtags of 1 to 8

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{Value, json};
 use vaccred_core::jsonld::Processor;
-use vaccred_core::qr::decode_payload;
+use vaccred_core::qr::{QrEncoding, QrSymbol, decode_payload};
 use vaccred_core::verify::{VerifyOptions, verify_credential};
 use vaccred_pdf::fonts::missing_glyphs;
 use vaccred_pdf::{Certificate, CertificateKind, RenderError, Renderer, RendererConfig};
@@ -400,4 +400,42 @@ fn broken_earlier_credential_is_named() {
         error.to_string().contains("earlier credential 1"),
         "{error}"
     );
+}
+
+#[test]
+fn both_logos_are_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = |text: &[u8], name: &str| {
+        let symbol = QrSymbol::encode(text, QrEncoding::DivocLatin1Utf8).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, symbol.to_png(2).unwrap()).unwrap();
+        path
+    };
+    let renderer = Renderer::new(&RendererConfig {
+        logo: Some(png(b"ministry", "ministry.png")),
+        second_logo: Some(png(b"coat of arms", "arms.png")),
+        issuer_name: "Ministry of Health and Wellness, Jamaica".into(),
+        ..RendererConfig::default()
+    })
+    .unwrap();
+    let pdf = render(&renderer, &fixture("jamaica-v3-dose2.json"), &[]);
+    let path = dir.path().join("certificate.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let listing = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages (Debian poppler-utils) is needed");
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    // Two header lines, then one line per image: the two logos (the QR code is vector).
+    assert_eq!(listing.lines().count(), 4, "{listing}");
+    assert!(pdf_text(&pdf).contains("Ministry of Health and Wellness, Jamaica"));
+
+    let Err(error) = Renderer::new(&RendererConfig {
+        second_logo: Some(dir.path().join("missing.png")),
+        ..RendererConfig::default()
+    }) else {
+        panic!("a missing logo was accepted");
+    };
+    assert!(error.to_string().contains("missing.png"), "{error}");
 }

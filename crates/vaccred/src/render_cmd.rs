@@ -32,9 +32,12 @@ pub(crate) struct RenderArgs {
     /// Issuer name printed in the header [default: the credential's issuer].
     #[arg(long, default_value = "")]
     issuer_name: String,
-    /// Logo image (.png, .jpg or .svg) printed in the header.
+    /// Logo image (.png, .jpg or .svg) printed at the start of the header.
     #[arg(long)]
     logo: Option<PathBuf>,
+    /// Second logo image printed at the end of the header, such as a coat of arms.
+    #[arg(long)]
+    second_logo: Option<PathBuf>,
     /// Footer text.
     #[arg(long, default_value = "")]
     footer: String,
@@ -45,7 +48,10 @@ pub(crate) fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let credential = read_text(&args.file, max)?;
     let mut earlier = Vec::new();
     for path in &args.earlier {
-        earlier.push(read_text(path, max)?);
+        let text = read_text(path, max)?;
+        serde_json::from_str::<serde_json::Value>(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        earlier.push(text);
     }
     let certificate = Certificate::from_signed(&credential, &earlier)
         .with_context(|| format!("cannot render {}", args.file.display()))?;
@@ -54,6 +60,7 @@ pub(crate) fn run(args: &RenderArgs) -> anyhow::Result<()> {
         fonts_dir: args.fonts_dir.clone(),
         issuer_name: args.issuer_name.clone(),
         logo: args.logo.clone(),
+        second_logo: args.second_logo.clone(),
         footer: args.footer.clone(),
     };
     let renderer = Renderer::new(&config)?;

@@ -234,6 +234,7 @@ pub const ENV_VARS: &[EnvVar] = &[
     var("VACCRED_PDF_LANGUAGE", "pdf.language", String),
     var("VACCRED_PDF_ISSUER_NAME", "pdf.issuer_name", String),
     var("VACCRED_PDF_LOGO", "pdf.logo", String),
+    var("VACCRED_PDF_SECOND_LOGO", "pdf.second_logo", String),
     var("VACCRED_PDF_FOOTER", "pdf.footer", String),
 ];
 

@@ -222,8 +222,10 @@ pub struct PdfConfig {
     pub language: String,
     /// Issuer name printed in the header. Empty means the credential's `issuer`.
     pub issuer_name: String,
-    /// Logo image (`.png`, `.jpg` or `.svg`) printed in the header.
+    /// Logo image (`.png`, `.jpg` or `.svg`) printed at the start of the header.
     pub logo: Option<PathBuf>,
+    /// Second logo image printed at the end of the header, such as a coat of arms.
+    pub second_logo: Option<PathBuf>,
     /// Footer text.
     pub footer: String,
 }
@@ -236,6 +238,7 @@ impl Default for PdfConfig {
             language: "en".to_owned(),
             issuer_name: "Ministry of Health and Wellness, Jamaica".to_owned(),
             logo: None,
+            second_logo: None,
             footer: String::new(),
         }
     }
@@ -249,6 +252,7 @@ impl PdfConfig {
             fonts_dir: self.fonts_dir.clone(),
             issuer_name: self.issuer_name.clone(),
             logo: self.logo.clone(),
+            second_logo: self.second_logo.clone(),
             footer: self.footer.clone(),
         }
     }
