@@ -35,6 +35,8 @@ pub enum GatewayMode {
     Slow(Duration),
     /// Waits longer than any client timeout in these tests.
     Hang,
+    /// This status and this body, as a real gateway's answer.
+    Reply(u16, &'static str),
 }
 
 /// One request the gateway received.
@@ -139,6 +141,7 @@ async fn answer(
     };
     let status = match mode {
         GatewayMode::Accept => 200,
+        GatewayMode::Reply(status, _) => status,
         GatewayMode::Fail(status) => status,
         GatewayMode::Slow(delay) => {
             tokio::time::sleep(delay).await;
@@ -155,10 +158,10 @@ async fn answer(
         .requests[index]
         .answered = Some(status);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = if status.is_success() {
-        json!({ "id": format!("gw-{index}") })
-    } else {
-        json!({ "error": "failure requested by the test" })
+    let body = match mode {
+        GatewayMode::Reply(_, body) => serde_json::from_str(body).expect("a JSON reply"),
+        _ if status.is_success() => json!({ "id": format!("gw-{index}") }),
+        _ => json!({ "error": "failure requested by the test" }),
     };
     (status, axum::Json(body))
 }

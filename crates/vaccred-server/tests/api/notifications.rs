@@ -534,3 +534,115 @@ mod tls {
         app.stop().await.unwrap();
     }
 }
+
+/// The msg91 and Twilio presets, each against the fake gateway answering as that gateway
+/// does. The presets do not depend on the database, so these run on SQLite only.
+mod presets {
+    use super::*;
+
+    /// Certifies one recipient with `sms` as the gateway and returns the request the
+    /// gateway received, once the outbox records the delivery.
+    async fn send_through(gateway: &FakeGateway, sms: SmsConfig) -> crate::fakes::GatewayRequest {
+        let app = TestApp::start_with(Backend::Sqlite, |config| {
+            configure(config, gateway, None);
+            config.notifications.sms = Some(sms);
+        })
+        .await;
+        certify_one(&app, false).await;
+        let requests = gateway.wait_for(1, WAIT).await;
+        wait_until("the delivery is recorded", async || {
+            let stats = app.state.store().notification_stats().await.unwrap();
+            stats.delivered == 1
+        })
+        .await;
+        app.stop().await.unwrap();
+        assert_eq!(gateway.requests().len(), 1);
+        requests[0].clone()
+    }
+
+    /// Decodes an `application/x-www-form-urlencoded` body.
+    fn form_fields(form: &str) -> std::collections::HashMap<String, String> {
+        let decode = |text: &str| {
+            let bytes = text.replace('+', " ").into_bytes();
+            let mut out = Vec::new();
+            let mut index = 0;
+            while index < bytes.len() {
+                if bytes[index] == b'%' {
+                    let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).unwrap();
+                    out.push(u8::from_str_radix(hex, 16).unwrap());
+                    index += 3;
+                } else {
+                    out.push(bytes[index]);
+                    index += 1;
+                }
+            }
+            String::from_utf8(out).unwrap()
+        };
+        form.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (decode(name), decode(value)))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn msg91_preset_sends_divoc_shape() {
+        let gateway = FakeGateway::start().await;
+        gateway.set_mode(GatewayMode::Reply(
+            200,
+            r#"{"type":"success","message":"3763646c3058313530393233"}"#,
+        ));
+        let request = send_through(
+            &gateway,
+            SmsConfig {
+                preset: SmsPreset::Msg91,
+                url: gateway.url.clone(),
+                auth_token: Some(SecretString::from("msg91-key")),
+                sender: Some("MOHJAM".to_owned()),
+                ..SmsConfig::default()
+            },
+        )
+        .await;
+        assert_eq!(request.headers["authkey"], "msg91-key");
+        let body = &request.body;
+        assert_eq!(body["sender"], "MOHJAM");
+        assert_eq!(body["country"], "1");
+        assert_eq!(body["sms"][0]["to"], json!(["8765550123"]));
+        let text = body["sms"][0]["message"].as_str().unwrap();
+        assert!(text.starts_with("Hello Ann"), "{text}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn twilio_preset_posts_form_with_basic_auth() {
+        use base64::Engine as _;
+
+        let gateway = FakeGateway::start().await;
+        gateway.set_mode(GatewayMode::Reply(201, r#"{"sid":"SM0123456789abcdef"}"#));
+        let request = send_through(
+            &gateway,
+            SmsConfig {
+                preset: SmsPreset::Twilio,
+                url: gateway.url.clone(),
+                username: Some("AC0123".to_owned()),
+                auth_token: Some(SecretString::from("twilio-token")),
+                sender: Some("+18765550000".to_owned()),
+                ..SmsConfig::default()
+            },
+        )
+        .await;
+        let credentials = base64::engine::general_purpose::STANDARD.encode("AC0123:twilio-token");
+        assert_eq!(
+            request.headers["authorization"].to_str().unwrap(),
+            format!("Basic {credentials}")
+        );
+        let content_type = request.headers["content-type"].to_str().unwrap();
+        assert!(
+            content_type.starts_with("application/x-www-form-urlencoded"),
+            "{content_type}"
+        );
+        let form = request.body.as_str().expect("a form body, not JSON");
+        let fields = form_fields(form);
+        assert_eq!(fields["To"], "+18765550123");
+        assert_eq!(fields["From"], "+18765550000");
+        assert!(fields["Body"].starts_with("Hello Ann"), "{form}");
+    }
+}
