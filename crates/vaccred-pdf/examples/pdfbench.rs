@@ -20,6 +20,9 @@ const NAMES: &[&str] = &[
     "王小明",
 ];
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let count: usize = args

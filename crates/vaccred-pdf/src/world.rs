@@ -19,8 +19,10 @@ use crate::templates::TemplateSet;
 
 /// Virtual path of the certificate data (JSON) that templates read.
 pub const DATA_PATH: &str = "/certificate.json";
-/// Virtual path of the QR code (SVG).
-pub const QR_PATH: &str = "/qr.svg";
+/// Virtual path of the QR code: 8-bit grey pixels, one per module with a 4-module quiet
+/// zone, `qrSide` pixels a side (a field of `/certificate.json`). Templates scale it up
+/// without smoothing.
+pub const QR_PATH: &str = "/qr.raw";
 /// Virtual path of the renderer settings (JSON): issuer name, footer, logo path.
 pub const SETTINGS_PATH: &str = "/settings.json";
 

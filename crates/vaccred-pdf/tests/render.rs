@@ -427,8 +427,8 @@ fn both_logos_are_printed() {
         .output()
         .expect("pdfimages (Debian poppler-utils) is needed");
     let listing = String::from_utf8(listing.stdout).unwrap();
-    // Two header lines, then one line per image: the two logos (the QR code is vector).
-    assert_eq!(listing.lines().count(), 4, "{listing}");
+    // Two header lines, then one line per image: the two logos and the QR code.
+    assert_eq!(listing.lines().count(), 5, "{listing}");
     assert!(pdf_text(&pdf).contains("Ministry of Health and Wellness, Jamaica"));
 
     let Err(error) = Renderer::new(&RendererConfig {
