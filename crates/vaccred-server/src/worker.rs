@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 use vaccred_core::credential::{BuildError, CertificateId, CertificationRequest, build_credential};
 use vaccred_core::jsonld::Processor;
+use vaccred_core::qr::{MAX_SYMBOL_BYTES, latin1_to_utf8, write_zip};
 use vaccred_core::sign::{SignError, sign_credential};
 use vaccred_store::{
     ClaimedItem, Completion, Contacts, NewCertificate, Personal, RequestKind, StoreError,
@@ -325,14 +326,16 @@ impl Worker {
         };
         let processor = Arc::clone(&self.processor);
         let key = Arc::clone(self.state.signing_key());
-        let signed = tokio::task::spawn_blocking(move || {
-            sign_credential(&processor, &key, credential, issued_at)
+        let credential_json = tokio::task::spawn_blocking(move || {
+            let signed = sign_credential(&processor, &key, credential, issued_at)
+                .map_err(|error| sign_error_outcome(&error))?;
+            let json = serde_json::to_string(&Value::Object(signed))
+                .map_err(|error| ItemOutcome::Retry(error.to_string()))?;
+            check_fits_qr_code(&json, issued_at)?;
+            Ok(json)
         })
         .await
-        .map_err(|error| ItemOutcome::Retry(format!("signing task failed: {error}")))?
-        .map_err(|error| sign_error_outcome(&error))?;
-        let credential_json = serde_json::to_string(&Value::Object(signed))
-            .map_err(|error| ItemOutcome::Retry(error.to_string()))?;
+        .map_err(|error| ItemOutcome::Retry(format!("signing task failed: {error}")))??;
         Ok(NewCertificate {
             certificate_id,
             credential_json: Personal::new(credential_json),
@@ -343,6 +346,29 @@ impl Worker {
             meta: record_meta(request, item),
         })
     }
+}
+
+/// Rejects a signed credential that the certificateQRCode and certificatePDF routes could
+/// not put into a QR code, so no certificate is issued that cannot be delivered. The ZIP's
+/// modification time does not change its size, so `issued_at` replaces the time the
+/// store records.
+fn check_fits_qr_code(json: &str, issued_at: OffsetDateTime) -> Result<(), ItemOutcome> {
+    let modified = PrimitiveDateTime::new(issued_at.date(), issued_at.time());
+    let too_large = |size: String| {
+        ItemOutcome::Rejected(format!(
+            "the signed certificate is too large for a QR code ({size}): shorten the longest \
+             fields, such as recipient.name, the addresses or the facility name"
+        ))
+    };
+    let zip = write_zip(json.as_bytes(), modified)
+        .map_err(|_| too_large(format!("{} bytes of JSON", json.len())))?;
+    let qr_bytes = latin1_to_utf8(&zip).len();
+    if qr_bytes > MAX_SYMBOL_BYTES {
+        return Err(too_large(format!(
+            "{qr_bytes} bytes, more than the {MAX_SYMBOL_BYTES} of a level M QR code"
+        )));
+    }
+    Ok(())
 }
 
 /// Returns the current time with millisecond precision, as DIVOC's signer writes `issuanceDate`.

@@ -23,6 +23,7 @@ backend_tests!(
     acknowledgement_of_other_client_is_hidden,
     oversized_body_is_413,
     restart_resumes_abandoned_items,
+    credential_too_large_for_qr_is_rejected,
 );
 
 /// Verifies a QR PNG against the server's signing key.
@@ -348,4 +349,47 @@ fn app_subject(token: &str) -> String {
         .unwrap();
     let claims: Value = serde_json::from_slice(&bytes).unwrap();
     claims["sub"].as_str().unwrap().to_owned()
+}
+
+/// A certificate whose signed credential cannot fit in a QR code is rejected with the
+/// reason instead of being issued and then failing every QR and PDF request.
+async fn credential_too_large_for_qr_is_rejected(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let staff = app.token(&[Role::FacilityStaff]).await;
+    let mut long = certify_request("8761112228");
+    // Pseudo-random letters (xorshift), which deflate poorly, so the ZIP passes the limit.
+    let mut state = 0x2545_f491_u32;
+    let name: String = (0..1500)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect();
+    long["recipient"]["name"] = json!(name);
+    long["preEnrollmentCode"] = json!("LONG-NAME-1");
+    let mut normal = certify_request("8761112229");
+    normal["preEnrollmentCode"] = json!("NORMAL-1");
+    let (status, body) = app.certify(&staff, 1, &json!([long, normal])).await;
+    assert_eq!(status, 200, "{body}");
+    let settled = app
+        .wait_settled(&staff, body["acknowledgementId"].as_str().unwrap())
+        .await;
+    let items = settled["items"].as_array().unwrap();
+    assert_eq!(items[0]["status"], "rejected", "{settled}");
+    let reason = items[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("too large for a QR code"), "{reason}");
+    assert!(reason.contains("recipient.name"), "{reason}");
+    assert_eq!(items[1]["status"], "issued", "{settled}");
+
+    let response = app
+        .http
+        .get(app.url("/certificate/api/certificateQRCode/LONG-NAME-1"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    app.stop().await.unwrap();
 }
