@@ -87,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let notifications = &mut config.notifications;
     notifications.default_country = Some("JM".to_owned());
+    notifications.portal_url = "https://portal.example/certificate".to_owned();
     notifications.concurrency = options.concurrency;
     notifications.batch_size = options.batch_size;
     notifications.poll_interval_ms = 20;

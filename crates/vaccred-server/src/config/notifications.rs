@@ -16,6 +16,7 @@ pub struct NotificationsConfig {
     /// requests with a mobile number that does not normalise to E.164 are rejected.
     pub default_country: Option<String>,
     /// Citizen portal address that messages link to, the `portal_link` template variable.
+    /// Required with `sms` or `email`.
     pub portal_url: String,
     /// Template language of certificate messages.
     pub language: String,
@@ -54,7 +55,7 @@ impl Default for NotificationsConfig {
     fn default() -> Self {
         Self {
             default_country: None,
-            portal_url: "https://example.invalid/certificate".to_owned(),
+            portal_url: String::new(),
             language: "en".to_owned(),
             templates_dir: None,
             max_attempts: 8,
@@ -270,6 +271,23 @@ impl NotificationsConfig {
             && sms.url.trim().is_empty()
         {
             return Err("notifications.sms.url is missing: set the gateway's URL".to_owned());
+        }
+        if self.sms.is_some() || self.email.is_some() {
+            let url = self.portal_url.trim();
+            if url.is_empty() {
+                return Err(
+                    "notifications.portal_url is missing: set the citizen portal \
+                     address that messages link to, such as \
+                     https://portal.moh.gov.jm/certificate"
+                        .to_owned(),
+                );
+            }
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!(
+                    "notifications.portal_url {url:?} is not an http(s) URL: messages link \
+                     to it, so write it in full, such as https://portal.moh.gov.jm/certificate"
+                ));
+            }
         }
         if let Some(email) = &self.email {
             email.validate()?;

@@ -213,6 +213,12 @@ fn every_variable_names_a_setting() {
 fn notification_companions(key: &str) -> Vec<(String, String)> {
     let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
     let mut pairs = Vec::new();
+    if key.starts_with("notifications.sms.") || key.starts_with("notifications.email.") {
+        pairs.push(pair(
+            "VACCRED_NOTIFICATIONS_PORTAL_URL",
+            "https://portal.example/certificate",
+        ));
+    }
     if key.starts_with("notifications.sms.") {
         pairs.push(pair("VACCRED_NOTIFICATIONS_DEFAULT_COUNTRY", "JM"));
         pairs.push(pair(
@@ -239,6 +245,10 @@ fn email_ca_file_from_variable() {
             ("VACCRED_NOTIFICATIONS_EMAIL_HOST", "smtp.moh.example"),
             ("VACCRED_NOTIFICATIONS_EMAIL_FROM", "noreply@moh.example"),
             (
+                "VACCRED_NOTIFICATIONS_PORTAL_URL",
+                "https://portal.example/certificate",
+            ),
+            (
                 "VACCRED_NOTIFICATIONS_EMAIL_CA_FILE",
                 "/etc/vaccred/relay-ca.pem",
             ),
@@ -261,6 +271,10 @@ fn email_ca_file_without_tls_rejected() {
             ("VACCRED_NOTIFICATIONS_EMAIL_TLS", "none"),
             ("VACCRED_NOTIFICATIONS_EMAIL_FROM", "noreply@moh.example"),
             (
+                "VACCRED_NOTIFICATIONS_PORTAL_URL",
+                "https://portal.example/certificate",
+            ),
+            (
                 "VACCRED_NOTIFICATIONS_EMAIL_CA_FILE",
                 "/etc/vaccred/relay-ca.pem",
             ),
@@ -271,4 +285,32 @@ fn email_ca_file_without_tls_rejected() {
         error.to_string().contains("notifications.email.ca_file"),
         "{error}"
     );
+}
+
+#[test]
+fn portal_url_required_with_sms() {
+    let error = load(
+        None,
+        vars(&[
+            ("VACCRED_NOTIFICATIONS_DEFAULT_COUNTRY", "JM"),
+            ("VACCRED_NOTIFICATIONS_SMS_URL", "http://127.0.0.1:9/send"),
+        ]),
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("notifications.portal_url is missing"),
+        "{error}"
+    );
+    let error = load(
+        None,
+        vars(&[
+            ("VACCRED_NOTIFICATIONS_DEFAULT_COUNTRY", "JM"),
+            ("VACCRED_NOTIFICATIONS_SMS_URL", "http://127.0.0.1:9/send"),
+            ("VACCRED_NOTIFICATIONS_PORTAL_URL", "portal.moh.gov.jm"),
+        ]),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("not an http(s) URL"), "{error}");
 }
