@@ -271,6 +271,7 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool> {
             scheme: scheme.to_owned(),
         });
     } else {
+        create_private_file(std::path::Path::new(url))?;
         SqliteConnectOptions::new().filename(url)
     };
     let connect = connect
@@ -284,6 +285,25 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool> {
         .connect_with(connect)
         .await?;
     Ok(pool)
+}
+
+/// Creates a missing database file, given as a plain path, readable by its owner only
+/// (mode 0600), because it holds names, dates of birth and phone numbers. SQLite gives the
+/// `-wal` and `-shm` files the database file's mode. An existing file keeps its mode.
+fn create_private_file(path: &std::path::Path) -> Result<()> {
+    if path.as_os_str().is_empty() || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process created it first; SQLite opens it as it is.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StoreError::Database(sqlx::Error::Io(error))),
+    }
 }
 
 #[cfg(test)]

@@ -178,3 +178,27 @@ async fn shutdown_finishes_in_flight_requests(backend: Backend) {
         .await;
     assert!(after.is_err(), "the listener still accepts connections");
 }
+
+/// The SQLite file holds personal data, so it and its WAL are readable by the owner only.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let app = TestApp::start(Backend::Sqlite).await;
+    let token = app.token(&[Role::FacilityStaff]).await;
+    let (status, body) = app
+        .certify(
+            &token,
+            1,
+            &serde_json::json!([crate::support::certify_request("8761112230")]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for name in ["vaccred.db", "vaccred.db-wal"] {
+        let path = app.data_dir.join(name);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
+    }
+    app.stop().await.unwrap();
+}
