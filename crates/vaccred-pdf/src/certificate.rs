@@ -182,6 +182,37 @@ impl Certificate {
         self
     }
 
+    /// Returns every text the templates print from the credential, earlier doses included.
+    pub(crate) fn text_fields(&self) -> impl Iterator<Item = &str> {
+        let data = &self.data;
+        let test = &data.test;
+        [
+            &data.certificate_id,
+            &data.issuer,
+            &data.name,
+            &data.gender,
+            &data.ref_id,
+            &data.vaccine,
+            &data.prophylaxis,
+            &data.manufacturer,
+            &data.batch,
+            &data.facility,
+            &data.vaccinator,
+            &data.country,
+            &test.test_name,
+            &test.test_type,
+            &test.disease,
+            &test.result,
+        ]
+        .into_iter()
+        .map(String::as_str)
+        .chain(
+            data.earlier_doses
+                .iter()
+                .flat_map(|dose| [dose.vaccine.as_str(), dose.batch.as_str()]),
+        )
+    }
+
     /// Returns the certificate kind, read from the credential's `type`.
     pub fn kind(&self) -> CertificateKind {
         self.kind

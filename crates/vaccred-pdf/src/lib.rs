@@ -191,6 +191,23 @@ impl Renderer {
         })
     }
 
+    /// Returns the characters of the certificate's fields that no loaded font (bundled or
+    /// from the fonts directory) has a glyph for, each once, in order. They print as
+    /// missing-glyph boxes; a font that covers them belongs in the fonts directory.
+    pub fn missing_glyphs(&self, certificate: &Certificate) -> Vec<char> {
+        let mut missing = Vec::new();
+        for c in certificate.text_fields().flat_map(str::chars) {
+            if !c.is_whitespace()
+                && !c.is_control()
+                && !missing.contains(&c)
+                && !self.shared.covers(c)
+            {
+                missing.push(c);
+            }
+        }
+        missing
+    }
+
     /// Checks the settings before the first certificate is rendered: `language` must be a
     /// language tag, and the template of each certificate kind in that language must
     /// render a built-in sample certificate on one page.
@@ -354,7 +371,7 @@ impl Renderer {
     }
 }
 
-/// Quiet zone around the QR code, in modules (ISO/IEC 18004 asks for at least 4).
+/// Quiet zone around the QR code, in modules (ISO/IEC 18004 requires at least 4).
 const QR_QUIET_ZONE: usize = 4;
 
 /// Returns the QR code as 8-bit grey pixels, one per module with the quiet zone, and the

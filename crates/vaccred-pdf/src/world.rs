@@ -38,6 +38,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Returns whether any loaded font has a glyph for `c`, judged by its character map.
+    pub(crate) fn covers(&self, c: char) -> bool {
+        self.fonts
+            .iter()
+            .any(|font| font.info().coverage.contains(u32::from(c)))
+    }
+
     /// Builds the shared state. `extra_files` are served beside the templates, by path.
     pub(crate) fn new(
         fonts: Vec<Font>,

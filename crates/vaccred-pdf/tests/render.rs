@@ -439,3 +439,15 @@ fn both_logos_are_printed() {
     };
     assert!(error.to_string().contains("missing.png"), "{error}");
 }
+
+#[test]
+fn missing_glyphs_are_reported() {
+    let renderer = default_renderer();
+    let mut credential = unsigned("jamaica-v3-dose2.json");
+    credential["credentialSubject"]["name"] = json!("김민준 Brown");
+    let certificate = Certificate::from_signed(&credential.to_string(), &[] as &[String]).unwrap();
+    assert_eq!(renderer.missing_glyphs(&certificate), ['김', '민', '준']);
+    let covered =
+        Certificate::from_signed(&fixture("jamaica-v3-dose2.json"), &[] as &[String]).unwrap();
+    assert!(renderer.missing_glyphs(&covered).is_empty());
+}

@@ -64,6 +64,14 @@ pub(crate) fn run(args: &RenderArgs) -> anyhow::Result<()> {
         footer: args.footer.clone(),
     };
     let renderer = Renderer::new(&config)?;
+    let missing = renderer.missing_glyphs(&certificate);
+    if !missing.is_empty() {
+        let list: String = missing.iter().collect();
+        eprintln!(
+            "warning: no loaded font has {list:?}, which the PDF shows as empty boxes: \
+             add a font that covers them with --fonts-dir"
+        );
+    }
     let pdf = renderer.render(&certificate, &args.lang)?;
     write_all_atomic(&[Output {
         path: args.out.clone(),

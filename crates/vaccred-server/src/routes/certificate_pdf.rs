@@ -43,14 +43,26 @@ pub(crate) async fn render_pdf(
         .map_err(ApiError::internal)?;
     let started = std::time::Instant::now();
     // Rendering takes milliseconds of CPU, so it runs on the blocking pool.
-    let pdf = tokio::task::spawn_blocking(move || {
+    let (pdf, missing) = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let certificate = Certificate::from_signed(&json, &others)?.with_zip_modified(modified);
-        renderer.render(&certificate, &language)
+        let missing = renderer.missing_glyphs(&certificate).len();
+        renderer
+            .render(&certificate, &language)
+            .map(|pdf| (pdf, missing))
     })
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
+    if missing > 0 {
+        // The characters themselves are part of a name, so only their number is logged.
+        tracing::warn!(
+            certificate.id = %id,
+            characters = missing,
+            "the PDF shows characters that no loaded font has as empty boxes: add a font \
+             that covers them to pdf.fonts_dir"
+        );
+    }
     tracing::debug!(
         certificate.id = %id,
         duration_ms = started.elapsed().as_millis() as u64,
