@@ -37,7 +37,7 @@ pub enum StartError {
     #[error(transparent)]
     Notifications(#[from] NotifyConfigError),
     /// The database cannot be opened or migrated.
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database")]
     Store(#[from] vaccred_store::StoreError),
     /// A key file cannot be read, written or used.
     #[error(transparent)]
@@ -46,7 +46,7 @@ pub enum StartError {
     #[error(transparent)]
     Jwks(#[from] JwksError),
     /// The PDF templates, fonts, logo or language are unusable.
-    #[error("cannot load the PDF renderer: {0}")]
+    #[error("cannot load the PDF renderer")]
     Pdf(#[from] vaccred_pdf::RenderError),
     /// The OpenAPI document cannot be serialised.
     #[error("cannot serialise the OpenAPI document: {0}")]

@@ -19,12 +19,14 @@ pub enum StoreError {
         /// The scheme of the URL, without the rest, which may contain a password.
         scheme: String,
     },
-    /// A query or connection failed, or a constraint rejected a row.
+    /// A query or connection failed, or a constraint rejected a row. The message includes
+    /// sqlx's, which is therefore not also given as the source, so an error chain prints
+    /// it once.
     #[error("database operation failed: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Applying the embedded migrations failed.
     #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(sqlx::migrate::MigrateError),
     /// An item of a request body contradicts the request kind.
     #[error("item {index} is invalid: {problem}")]
     InvalidItem {
@@ -117,6 +119,18 @@ pub enum RevokeError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        Self::Migration(error)
+    }
 }
 
 impl From<sqlx::Error> for RevokeError {

@@ -312,7 +312,7 @@ async fn broken_pdf_settings_stop_start() {
     let Err(error) = Server::start(config.clone()).await else {
         panic!("the server started with a broken template");
     };
-    let message = error.to_string();
+    let message = error_chain(&error);
     assert!(message.contains("vaccination.en.typ line 3"), "{message}");
 
     config.pdf.templates_dir = None;
@@ -320,5 +320,18 @@ async fn broken_pdf_settings_stop_start() {
     let Err(error) = Server::start(config).await else {
         panic!("the server started with an invalid language");
     };
-    assert!(error.to_string().contains("invalid language"), "{error}");
+    let message = error_chain(&error);
+    assert!(message.contains("invalid language"), "{message}");
+}
+
+/// Joins an error's message with those of its sources, as the command line prints them.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
