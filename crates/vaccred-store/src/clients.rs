@@ -98,6 +98,9 @@ const INSERT_CLIENT: &str = "
 const CLIENT_COLUMNS: &str =
     "SELECT client_id, name, secret_hash, roles_json, created_at, disabled_at FROM api_clients";
 
+const SET_CLIENT_SECRET: &str = "
+    UPDATE api_clients SET secret_hash = $1 WHERE client_id = $2";
+
 const DISABLE_CLIENT: &str = "
     UPDATE api_clients SET disabled_at = COALESCE(disabled_at, $1) WHERE client_id = $2";
 
@@ -162,6 +165,29 @@ impl Store {
             sqlx::query_as(&sql).fetch_all(pool).await?
         });
         rows.into_iter().map(api_client_from_row).collect()
+    }
+
+    /// Replaces an API client's secret hash, so only the new secret gets tokens. Tokens
+    /// issued before stay valid until they expire.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::ApiClientNotFound`] when no client has this id;
+    /// [`StoreError::Database`] when the database fails.
+    pub async fn set_api_client_secret(&self, client_id: &str, hash: &SecretHash) -> Result<()> {
+        let changed = on_backend!(Pool, &self.pool, |pool| {
+            sqlx::query(SET_CLIENT_SECRET)
+                .bind(hash.as_str())
+                .bind(client_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::ApiClientNotFound(client_id.to_owned()));
+        }
+        tracing::info!(client.id = client_id, "API client secret replaced");
+        Ok(())
     }
 
     /// Disables an API client. Disabling a disabled client keeps its first disable time.

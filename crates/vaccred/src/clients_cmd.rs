@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use vaccred_server::auth::Role;
-use vaccred_server::auth::clients::register_client;
+use vaccred_server::auth::clients::{register_client, rotate_client_secret};
 use vaccred_server::config::load_from_process;
 use vaccred_store::Store;
 
@@ -15,6 +15,32 @@ use vaccred_store::Store;
 pub(crate) enum ClientsCommand {
     /// Register an API client and print its secret once.
     Add(AddArgs),
+    /// List the API clients: id, roles, creation time and whether disabled (no secrets).
+    List(ConfigArgs),
+    /// Give an API client a new secret and print it once; the old one stops getting
+    /// tokens. Tokens already issued stay valid until they expire.
+    Rotate(ClientArgs),
+    /// Disable an API client: it gets no more tokens. Tokens already issued stay valid
+    /// until they expire.
+    Disable(ClientArgs),
+}
+
+/// The configuration option shared by the subcommands.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConfigArgs {
+    /// TOML configuration file naming the database [default: $VACCRED_CONFIG, else
+    /// built-in defaults].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// Arguments of `vaccred clients rotate` and `disable`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientArgs {
+    /// Client id.
+    client_id: String,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 /// Arguments of `vaccred clients add`.
@@ -41,7 +67,80 @@ fn parse_role(text: &str) -> Result<Role, String> {
 pub(crate) fn run(command: &ClientsCommand) -> anyhow::Result<()> {
     match command {
         ClientsCommand::Add(args) => add(args),
+        ClientsCommand::List(args) => list(args),
+        ClientsCommand::Rotate(args) => rotate(args),
+        ClientsCommand::Disable(args) => disable(args),
     }
+}
+
+/// Runs `work` on the database that `vaccred serve` with this configuration uses.
+fn with_store<T>(
+    config: Option<&std::path::Path>,
+    work: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let config = load_from_process(config)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let store = Store::open(config.database_url().expose_secret())
+            .await
+            .context("cannot open the database")?;
+        let result = work(&store).await;
+        store.close().await;
+        result
+    })
+}
+
+fn list(args: &ConfigArgs) -> anyhow::Result<()> {
+    let clients = with_store(args.config.as_deref(), async |store| {
+        Ok(store.api_clients().await?)
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "CLIENT ID\tROLES\tCREATED\tDISABLED")?;
+    for client in clients {
+        let time = |at: time::OffsetDateTime| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        writeln!(
+            stdout,
+            "{}\t{}\t{}\t{}",
+            client.client_id,
+            client.roles.join(","),
+            time(client.created_at),
+            client.disabled_at.map_or_else(|| "-".to_owned(), time),
+        )?;
+    }
+    Ok(())
+}
+
+fn rotate(args: &ClientArgs) -> anyhow::Result<()> {
+    let secret = with_store(args.config.config.as_deref(), async |store| {
+        Ok(rotate_client_secret(store, &args.client_id).await?)
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "client_id: {}", args.client_id)?;
+    writeln!(stdout, "client_secret: {}", secret.expose_secret())?;
+    drop(stdout);
+    eprintln!(
+        "The secret is shown only now. The old secret gets no more tokens; tokens it got \
+         stay valid until they expire."
+    );
+    Ok(())
+}
+
+fn disable(args: &ClientArgs) -> anyhow::Result<()> {
+    with_store(args.config.config.as_deref(), async |store| {
+        Ok(store.disable_api_client(&args.client_id).await?)
+    })?;
+    eprintln!(
+        "API client {} disabled: it gets no more tokens; tokens it got stay valid until \
+         they expire.",
+        args.client_id
+    );
+    Ok(())
 }
 
 fn add(args: &AddArgs) -> anyhow::Result<()> {
@@ -52,17 +151,8 @@ fn add(args: &AddArgs) -> anyhow::Result<()> {
             config.data_dir.display()
         )
     })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let registered = runtime.block_on(async {
-        let store = Store::open(config.database_url().expose_secret())
-            .await
-            .context("cannot open the database")?;
-        let result = register_client(&store, &args.name, &args.roles).await;
-        store.close().await;
-        anyhow::Ok(result?)
+    let registered = with_store(args.config.as_deref(), async |store| {
+        Ok(register_client(store, &args.name, &args.roles).await?)
     })?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "client_id: {}", registered.client.client_id)?;

@@ -66,18 +66,14 @@ pub async fn register_client(
     if roles.is_empty() {
         return Err(ClientError::NoRoles);
     }
-    let secret = generate_secret()?;
-    let exposed = secret.expose_secret().to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_secret(&exposed))
-        .await
-        .map_err(|error| SecretError::Hash(error.to_string()))??;
+    let (secret, secret_hash) = new_secret().await?;
     let mut role_names: Vec<String> = roles.iter().map(|role| role.as_str().to_owned()).collect();
     role_names.sort();
     role_names.dedup();
     let new_client = NewApiClient {
         client_id: client_id.to_owned(),
         name: client_id.to_owned(),
-        secret_hash: SecretHash::new(hash)?,
+        secret_hash,
         roles: role_names,
     };
     let client = store.add_api_client(&new_client).await?;
@@ -87,6 +83,32 @@ pub async fn register_client(
         "API client registered"
     );
     Ok(RegisteredClient { client, secret })
+}
+
+/// Gives an API client a new secret and returns it; the old secret stops getting tokens.
+///
+/// # Errors
+///
+/// [`ClientError::Store`] with `ApiClientNotFound` when no client has this id, and the
+/// other variants when the secret cannot be generated, hashed or stored.
+pub async fn rotate_client_secret(
+    store: &Store,
+    client_id: &str,
+) -> Result<SecretString, ClientError> {
+    let (secret, hash) = new_secret().await?;
+    store.set_api_client_secret(client_id, &hash).await?;
+    Ok(secret)
+}
+
+/// Generates a client secret and its hash; hashing takes a CPU-heavy moment, so it runs
+/// on the blocking pool.
+async fn new_secret() -> Result<(SecretString, SecretHash), ClientError> {
+    let secret = generate_secret()?;
+    let exposed = secret.expose_secret().to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_secret(&exposed))
+        .await
+        .map_err(|error| SecretError::Hash(error.to_string()))??;
+    Ok((secret, SecretHash::new(hash)?))
 }
 
 #[cfg(test)]
