@@ -1,7 +1,9 @@
 //! `vaccred clients add`, `list`, `rotate` and `disable` on the SQLite database of
 //! `vaccred serve`.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 
 use tempfile::TempDir;
 use vaccred_server::auth::secret::verify_secret;
@@ -9,16 +11,9 @@ use vaccred_store::Store;
 
 /// Runs `vaccred clients ARGS` on the database in `dir`.
 fn vaccred(dir: &TempDir, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vaccred"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("VACCRED_") {
-            command.env_remove(name);
-        }
-    }
-    command
+    support::vaccred_command(dir.path())
         .arg("clients")
         .args(args)
-        .env("VACCRED_DATA_DIR", dir.path())
         .output()
         .expect("run vaccred clients")
 }

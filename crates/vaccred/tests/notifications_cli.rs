@@ -1,6 +1,8 @@
 //! `vaccred notifications list` and `resend` on the SQLite database of `vaccred serve`.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::Output;
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -10,16 +12,9 @@ use vaccred_store::{
 
 /// Runs `vaccred notifications ARGS` on the database in `dir`.
 fn vaccred(dir: &TempDir, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vaccred"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("VACCRED_") {
-            command.env_remove(name);
-        }
-    }
-    command
+    support::vaccred_command(dir.path())
         .arg("notifications")
         .args(args)
-        .env("VACCRED_DATA_DIR", dir.path())
         .output()
         .expect("run vaccred notifications")
 }

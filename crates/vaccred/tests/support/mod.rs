@@ -377,3 +377,16 @@ async fn post_certify(http: reqwest::Client, url: String, token: String, body: V
         .expect("acknowledgementId")
         .to_owned()
 }
+
+/// Returns a `vaccred` command with no `VACCRED_` settings inherited from the caller and
+/// `VACCRED_DATA_DIR` set to `data_dir`.
+pub fn vaccred_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(VACCRED);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("VACCRED_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("VACCRED_DATA_DIR", data_dir);
+    command
+}
