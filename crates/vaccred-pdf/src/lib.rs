@@ -208,6 +208,20 @@ impl Renderer {
         missing
     }
 
+    /// Returns the file name of the template used for `kind` in `language`, after falling
+    /// back to the primary language and then English.
+    ///
+    /// # Errors
+    ///
+    /// [`RenderError::TemplateNotFound`] when not even the English template exists.
+    pub fn template_for(
+        &self,
+        kind: CertificateKind,
+        language: &str,
+    ) -> Result<String, RenderError> {
+        self.templates.main_for(kind, language)
+    }
+
     /// Checks the settings before the first certificate is rendered: `language` must be a
     /// language tag, and the template of each certificate kind in that language must
     /// render a built-in sample certificate on one page.

@@ -99,7 +99,23 @@ impl Server {
         let external = OidcVerifier::from_config(&config.oidc).await?;
 
         let renderer = vaccred_pdf::Renderer::new(&config.pdf.renderer_config())?;
-        vaccred_pdf::validate_language(&config.pdf.language)?;
+        let language = &config.pdf.language;
+        vaccred_pdf::validate_language(language)?;
+        for kind in [
+            vaccred_pdf::CertificateKind::Vaccination,
+            vaccred_pdf::CertificateKind::Test,
+        ] {
+            let template = renderer.template_for(kind, language)?;
+            if !template.ends_with(&format!(".{language}.typ")) {
+                tracing::warn!(
+                    pdf.language = %language,
+                    template = %template,
+                    "no certificate template in pdf.language: PDFs use this one; add \
+                     {}.{language}.typ to pdf.templates_dir",
+                    kind.as_str()
+                );
+            }
+        }
         // A trial render takes a moment, so only configured templates get one: the bundled
         // ones are rendered by the tests.
         if config.pdf.templates_dir.is_some() {
