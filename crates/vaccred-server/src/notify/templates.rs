@@ -116,7 +116,8 @@ impl Templates {
                 name,
                 message: format!(
                     "the SMS takes {} segments ({:?}, {} units), more than \
-                     notifications.sms_max_segments = {}: shorten the template",
+                     notifications.sms_max_segments = {}: shorten the template, or raise \
+                     the limit for long names and non-GSM-7 characters (which need UCS-2)",
                     length.segments, length.encoding, length.units, self.sms_max_segments
                 ),
             });
