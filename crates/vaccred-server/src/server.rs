@@ -36,9 +36,17 @@ pub enum StartError {
     /// The notification settings or templates are invalid.
     #[error(transparent)]
     Notifications(#[from] NotifyConfigError),
-    /// The database cannot be opened or migrated.
-    #[error("cannot open the database")]
+    /// A database operation at start failed, such as registering the signing key.
+    #[error("database operation failed at start")]
     Store(#[from] vaccred_store::StoreError),
+    /// The database cannot be opened or migrated.
+    #[error("cannot open the database {target}")]
+    OpenDatabase {
+        /// The SQLite file, or `(PostgreSQL)`: a URL may carry a password.
+        target: String,
+        /// The store's error.
+        source: vaccred_store::StoreError,
+    },
     /// A key file cannot be read, written or used.
     #[error(transparent)]
     Key(#[from] KeyFileError),
@@ -69,6 +77,20 @@ pub struct Server {
     state: AppState,
 }
 
+/// Names the database for an error message: the SQLite file, or `(PostgreSQL)` without
+/// the URL, which may carry a password.
+fn database_target(config: &Config) -> String {
+    match &config.database_url {
+        Some(url) if url.expose_secret().starts_with("postgres") => "(PostgreSQL)".to_owned(),
+        Some(url) => url.expose_secret().to_owned(),
+        None => config
+            .data_dir
+            .join(crate::config::SQLITE_FILE_NAME)
+            .display()
+            .to_string(),
+    }
+}
+
 impl Server {
     /// Opens the database, loads or generates the keys and binds the listen address.
     ///
@@ -80,7 +102,12 @@ impl Server {
             source,
         })?;
         let notifier = Notifier::from_config(&config.notifications)?.map(Arc::new);
-        let mut store = Store::open(config.database_url().expose_secret()).await?;
+        let mut store = Store::open(config.database_url().expose_secret())
+            .await
+            .map_err(|source| StartError::OpenDatabase {
+                target: database_target(&config),
+                source,
+            })?;
         if let Some(notifier) = &notifier {
             store = store.with_notifications(notifier.policy());
         }
