@@ -133,7 +133,10 @@ impl Server {
             vaccred_pdf::CertificateKind::Test,
         ] {
             let template = renderer.template_for(kind, language)?;
-            if !template.ends_with(&format!(".{language}.typ")) {
+            let primary = language.split('-').next().unwrap_or(language);
+            if !template.ends_with(&format!(".{language}.typ"))
+                && !template.ends_with(&format!(".{primary}.typ"))
+            {
                 tracing::warn!(
                     pdf.language = %language,
                     template = %template,
@@ -143,9 +146,14 @@ impl Server {
                 );
             }
         }
-        // A trial render takes a moment, so only configured templates get one: the bundled
-        // ones are rendered by the tests.
-        if config.pdf.templates_dir.is_some() {
+        // A trial render takes a moment, so it runs only when templates, fonts or logos are
+        // configured: the bundled set alone is rendered by the tests.
+        let pdf = &config.pdf;
+        if pdf.templates_dir.is_some()
+            || pdf.fonts_dir.is_some()
+            || pdf.logo.is_some()
+            || pdf.second_logo.is_some()
+        {
             renderer.check(&config.pdf.language)?;
         }
 

@@ -265,7 +265,11 @@ pub(crate) async fn begin_sqlite_write(pool: &SqlitePool, turn: &Arc<Mutex<()>>)
 /// mode, where concurrent writers may fail with `SQLITE_LOCKED` instead of waiting.
 async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool> {
     let connect = if url.starts_with("sqlite:") {
-        SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        if !url.contains("memory") {
+            create_private_file(options.get_filename())?;
+        }
+        options
     } else if let Some((scheme, _)) = url.split_once("://") {
         return Err(StoreError::UnsupportedUrl {
             scheme: scheme.to_owned(),
@@ -287,11 +291,13 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool> {
     Ok(pool)
 }
 
-/// Creates a missing database file, given as a plain path, readable by its owner only
-/// (mode 0600), because it holds names, dates of birth and phone numbers. SQLite gives the
-/// `-wal` and `-shm` files the database file's mode. An existing file keeps its mode.
+/// Creates a missing database file readable by its owner only (mode 0600), because it
+/// holds names, dates of birth and phone numbers. SQLite gives the `-wal` and `-shm` files
+/// the database file's mode. An existing file keeps its mode, and in-memory databases and
+/// `file:` URIs are left to SQLite.
 fn create_private_file(path: &std::path::Path) -> Result<()> {
-    if path.as_os_str().is_empty() || path.exists() {
+    let text = path.to_string_lossy();
+    if text.is_empty() || text == ":memory:" || text.starts_with("file:") || path.exists() {
         return Ok(());
     }
     let mut options = std::fs::OpenOptions::new();

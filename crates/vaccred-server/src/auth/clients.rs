@@ -22,6 +22,9 @@ pub enum ClientError {
     /// The secret cannot be generated or hashed.
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// The client is disabled, so a new secret would get no tokens.
+    #[error("API client {0:?} is disabled: register a new client instead")]
+    Disabled(String),
     /// The store rejected the client, for example because the id is taken.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -89,12 +92,20 @@ pub async fn register_client(
 ///
 /// # Errors
 ///
-/// [`ClientError::Store`] with `ApiClientNotFound` when no client has this id, and the
-/// other variants when the secret cannot be generated, hashed or stored.
+/// [`ClientError::Store`] with `ApiClientNotFound` when no client has this id,
+/// [`ClientError::Disabled`] for a disabled client, and the other variants when the secret
+/// cannot be generated, hashed or stored.
 pub async fn rotate_client_secret(
     store: &Store,
     client_id: &str,
 ) -> Result<SecretString, ClientError> {
+    match store.api_client(client_id).await? {
+        None => return Err(StoreError::ApiClientNotFound(client_id.to_owned()).into()),
+        Some(client) if client.is_disabled() => {
+            return Err(ClientError::Disabled(client_id.to_owned()));
+        }
+        Some(_) => {}
+    }
     let (secret, hash) = new_secret().await?;
     store.set_api_client_secret(client_id, &hash).await?;
     Ok(secret)

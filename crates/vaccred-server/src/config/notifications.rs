@@ -282,7 +282,13 @@ impl NotificationsConfig {
                         .to_owned(),
                 );
             }
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
+            let lower = url.to_ascii_lowercase();
+            let host = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"))
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("");
+            if host.is_empty() {
                 return Err(format!(
                     "notifications.portal_url {url:?} is not an http(s) URL: messages link \
                      to it, so write it in full, such as https://portal.moh.gov.jm/certificate"

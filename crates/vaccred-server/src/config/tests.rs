@@ -313,4 +313,16 @@ fn portal_url_required_with_sms() {
     )
     .unwrap_err();
     assert!(error.to_string().contains("not an http(s) URL"), "{error}");
+    for bare in ["https://", "HTTPS:///certificate"] {
+        let error = load(
+            None,
+            vars(&[
+                ("VACCRED_NOTIFICATIONS_DEFAULT_COUNTRY", "JM"),
+                ("VACCRED_NOTIFICATIONS_SMS_URL", "http://127.0.0.1:9/send"),
+                ("VACCRED_NOTIFICATIONS_PORTAL_URL", bare),
+            ]),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("not an http(s) URL"), "{error}");
+    }
 }

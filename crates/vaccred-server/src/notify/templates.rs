@@ -94,7 +94,7 @@ impl Templates {
         environment.set_loader(move |name| load_source(directory.as_ref(), name));
         let templates = Templates {
             environment,
-            portal_link: config.portal_url.clone(),
+            portal_link: config.portal_url.trim().to_owned(),
             otp_valid_minutes: config.otp_valid_seconds.div_ceil(60),
             sms_max_segments: usize::try_from(config.sms_max_segments).unwrap_or(usize::MAX),
         };
