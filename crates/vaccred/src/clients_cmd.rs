@@ -10,6 +10,8 @@ use vaccred_server::auth::clients::{register_client, rotate_client_secret};
 use vaccred_server::config::load_from_process;
 use vaccred_store::Store;
 
+use crate::database::with_store;
+
 /// Subcommands of `vaccred clients`.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ClientsCommand {
@@ -73,28 +75,16 @@ pub(crate) fn run(command: &ClientsCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Runs `work` on the database that `vaccred serve` with this configuration uses.
-fn with_store<T>(
-    config: Option<&std::path::Path>,
-    work: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
+/// Loads the configuration at `path` (or the default) and runs `action` on its database.
+fn on_database<T>(
+    path: Option<&std::path::Path>,
+    action: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let config = load_from_process(config)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let store = Store::open(config.database_url().expose_secret())
-            .await
-            .context("cannot open the database")?;
-        let result = work(&store).await;
-        store.close().await;
-        result
-    })
+    with_store(&load_from_process(path)?, action)
 }
 
 fn list(args: &ConfigArgs) -> anyhow::Result<()> {
-    let clients = with_store(args.config.as_deref(), async |store| {
+    let clients = on_database(args.config.as_deref(), async |store| {
         Ok(store.api_clients().await?)
     })?;
     let mut stdout = std::io::stdout().lock();
@@ -117,7 +107,7 @@ fn list(args: &ConfigArgs) -> anyhow::Result<()> {
 }
 
 fn rotate(args: &ClientArgs) -> anyhow::Result<()> {
-    let secret = with_store(args.config.config.as_deref(), async |store| {
+    let secret = on_database(args.config.config.as_deref(), async |store| {
         Ok(rotate_client_secret(store, &args.client_id).await?)
     })?;
     let mut stdout = std::io::stdout().lock();
@@ -132,7 +122,7 @@ fn rotate(args: &ClientArgs) -> anyhow::Result<()> {
 }
 
 fn disable(args: &ClientArgs) -> anyhow::Result<()> {
-    with_store(args.config.config.as_deref(), async |store| {
+    on_database(args.config.config.as_deref(), async |store| {
         Ok(store.disable_api_client(&args.client_id).await?)
     })?;
     eprintln!(
@@ -151,7 +141,7 @@ fn add(args: &AddArgs) -> anyhow::Result<()> {
             config.data_dir.display()
         )
     })?;
-    let registered = with_store(args.config.as_deref(), async |store| {
+    let registered = with_store(&config, async |store| {
         Ok(register_client(store, &args.name, &args.roles).await?)
     })?;
     let mut stdout = std::io::stdout().lock();

@@ -12,11 +12,12 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use secrecy::ExposeSecret as _;
 use vaccred_core::credential::parse_csv_with_progress;
 use vaccred_server::config::load_from_process;
 use vaccred_server::routes::bulk::{csv_parse_options, upload_rows};
-use vaccred_store::{ItemStatus, Store};
+use vaccred_store::ItemStatus;
+
+use crate::database::with_store;
 
 /// Exit status when the file was stored but some rows were invalid.
 const EXIT_ROWS_FAILED: u8 = 1;
@@ -86,19 +87,11 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             config.data_dir.display()
         )
     })?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let receipt = runtime.block_on(async {
-        let store = Store::open(config.database_url().expose_secret())
-            .await
-            .context("cannot open the database")?;
-        let result = store
+    let receipt = with_store(&config, async |store| {
+        store
             .accept_upload(&args.owner, &filename, &file.columns, &rows)
-            .await;
-        store.close().await;
-        result.context("cannot store the upload")
+            .await
+            .context("cannot store the upload")
     });
     let receipt = match receipt {
         Ok(receipt) => receipt,

@@ -2,6 +2,7 @@
 
 mod canonicalize_cmd;
 mod clients_cmd;
+mod database;
 mod files;
 mod import_cmd;
 mod keys_cmd;

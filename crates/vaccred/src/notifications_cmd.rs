@@ -3,14 +3,13 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-use secrecy::ExposeSecret as _;
 use time::format_description::well_known::Rfc3339;
-use vaccred_server::config::{Config, load_from_process};
+use vaccred_server::config::load_from_process;
 use vaccred_store::{
     NotificationFilter, NotificationId, NotificationStatus, NotificationSummary, ResendOutcome,
-    Store,
 };
+
+use crate::database::with_store;
 
 /// Subcommands of `vaccred notifications`.
 #[derive(Debug, clap::Subcommand)]
@@ -124,23 +123,4 @@ fn resend(args: &ResendArgs) -> anyhow::Result<()> {
              settled: request a new code instead"
         ),
     }
-}
-
-/// Opens the database of `config`, runs `action` and closes it.
-fn with_store<T>(
-    config: &Config,
-    action: impl AsyncFnOnce(&Store) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let store = Store::open(config.database_url().expose_secret())
-            .await
-            .context("cannot open the database")?;
-        let result = action(&store).await;
-        store.close().await;
-        result
-    })
 }
