@@ -63,15 +63,26 @@ impl WorkerPool {
     /// Waits for the workers to finish their current item, until `deadline`. Workers
     /// still running then are aborted; their leased items are claimed again after the
     /// lease expires.
-    pub(crate) async fn stop(mut self, deadline: tokio::time::Instant) {
-        let all_done = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout_at(deadline, all_done).await.is_err() {
-            tracing::warn!(
-                workers = self.tasks.len(),
-                "signing workers still busy at the shutdown deadline were aborted"
-            );
-            self.tasks.abort_all();
-        }
+    pub(crate) async fn stop(self, deadline: tokio::time::Instant) {
+        join_until(self.tasks, deadline, "signing").await;
+    }
+}
+
+/// Waits for every task of a worker pool to end, until `deadline`, then aborts those still
+/// running and logs how many of the `kind` workers were aborted.
+pub(crate) async fn join_until(
+    mut tasks: JoinSet<()>,
+    deadline: tokio::time::Instant,
+    kind: &str,
+) {
+    let all_done = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout_at(deadline, all_done).await.is_err() {
+        tracing::warn!(
+            workers = tasks.len(),
+            kind,
+            "workers still busy at the shutdown deadline were aborted"
+        );
+        tasks.abort_all();
     }
 }
 

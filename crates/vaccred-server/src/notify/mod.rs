@@ -333,15 +333,8 @@ impl NotifierPool {
 
     /// Waits for the workers to settle their current batch, until `deadline`. Messages
     /// of workers aborted then are claimed again after their lease expires.
-    pub(crate) async fn stop(mut self, deadline: tokio::time::Instant) {
-        let all_done = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout_at(deadline, all_done).await.is_err() {
-            tracing::warn!(
-                workers = self.tasks.len(),
-                "notification workers still busy at the shutdown deadline were aborted"
-            );
-            self.tasks.abort_all();
-        }
+    pub(crate) async fn stop(self, deadline: tokio::time::Instant) {
+        crate::worker::join_until(self.tasks, deadline, "notification").await;
     }
 }
 
