@@ -23,8 +23,8 @@ pub struct Region {
     area_codes: &'static [&'static str],
 }
 
-/// The North American Numbering Plan (country calling code 1): ten-digit national numbers
-/// `NXX NXX XXXX` where N is 2–9, trunk prefix 1, international prefix 011.
+/// Returns a North American Numbering Plan region (country calling code 1): ten-digit
+/// national numbers `NXX NXX XXXX` where N is 2–9, trunk prefix 1, international prefix 011.
 const fn nanp(iso_code: &'static str, area_codes: &'static [&'static str]) -> Region {
     Region {
         iso_code,

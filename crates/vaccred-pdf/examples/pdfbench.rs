@@ -1,6 +1,6 @@
-//! Certificate PDFs per second: renders distinct certificates (every one with its own
-//! name, ids, batch, dates and QR code) on a shared [`Renderer`] from one and from
-//! several threads, and prints the rate, the time per step and the peak RSS.
+//! Certificate PDFs per second. Renders distinct certificates (every one with its own
+//! name, ids, batch, dates and QR code) on a shared [`Renderer`], first from one thread
+//! and then from several. Prints the rate, the time per step and the peak RSS.
 //!
 //! Usage: `cargo run --release -p vaccred-pdf --example pdfbench -- [COUNT] [THREADS]`
 //! (defaults: 2000 PDFs, threads = available cores).

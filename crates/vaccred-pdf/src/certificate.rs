@@ -450,7 +450,7 @@ fn to_text(value: &Value) -> String {
 }
 
 /// Returns the `YYYY-MM-DD` date at the start of a date or RFC 3339 timestamp as written,
-/// without converting through any time zone; other text is returned unchanged.
+/// without converting through any time zone. Other text is returned unchanged.
 pub(crate) fn date_part(value: &str) -> String {
     let bytes = value.as_bytes();
     let is_date = bytes.len() >= 10

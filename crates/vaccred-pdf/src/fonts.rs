@@ -1,8 +1,8 @@
 //! Fonts bundled in the binary, and fonts added from a configured directory.
 //!
 //! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic and
-//! the common Chinese characters; `fonts/README.md` lists the files and the character
-//! set of the Chinese subset. Templates name the families in their font fallback list.
+//! the common simplified Chinese characters. `fonts/README.md` lists the files and the
+//! character set of the Chinese subset. Templates name the families in their font fallback list.
 
 use std::path::Path;
 

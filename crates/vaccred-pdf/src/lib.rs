@@ -247,9 +247,9 @@ impl Renderer {
     /// # Errors
     ///
     /// Returns [`RenderError::Template`] with the file and line when the template fails,
-    /// [`RenderError::NotOnePage`] when the result does not fit on one page, and the
-    /// other variants for an invalid language, a missing template or a credential too
-    /// large for a QR code.
+    /// and [`RenderError::NotOnePage`] when the result does not fit on one page. The other
+    /// variants cover an invalid language, a missing template and a credential too large
+    /// for a QR code.
     pub fn render(
         &self,
         certificate: &Certificate,

@@ -27,7 +27,7 @@ pub const MAX_TEMPLATE_FILE_SIZE: u64 = 16 * 1024 * 1024;
 /// The language used when no template exists for the requested one.
 pub const FALLBACK_LANGUAGE: &str = "en";
 
-/// Where a template file came from, for error messages.
+/// Origin of a template file (bundled or the configured directory), for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Origin {
     Bundled,
@@ -74,9 +74,9 @@ impl TemplateSet {
         kind: CertificateKind,
         language: &str,
     ) -> Result<String, RenderError> {
-        let wanted = format!("{}.{language}.typ", kind.as_str());
-        if self.files.contains_key(&wanted) {
-            return Ok(wanted);
+        let requested = format!("{}.{language}.typ", kind.as_str());
+        if self.files.contains_key(&requested) {
+            return Ok(requested);
         }
         if let Some((primary, _)) = language.split_once('-') {
             let base = format!("{}.{primary}.typ", kind.as_str());
@@ -88,7 +88,7 @@ impl TemplateSet {
         if self.files.contains_key(&fallback) {
             return Ok(fallback);
         }
-        Err(RenderError::TemplateNotFound { name: wanted })
+        Err(RenderError::TemplateNotFound { name: requested })
     }
 }
 

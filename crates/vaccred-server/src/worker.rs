@@ -70,11 +70,7 @@ impl WorkerPool {
 
 /// Waits for every task of a worker pool to end, until `deadline`, then aborts those still
 /// running and logs how many of the `kind` workers were aborted.
-pub(crate) async fn join_until(
-    mut tasks: JoinSet<()>,
-    deadline: tokio::time::Instant,
-    kind: &str,
-) {
+pub(crate) async fn join_until(mut tasks: JoinSet<()>, deadline: tokio::time::Instant, kind: &str) {
     let all_done = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout_at(deadline, all_done).await.is_err() {
         tracing::warn!(
@@ -362,7 +358,7 @@ impl Worker {
 /// Rejects a signed credential that the certificateQRCode and certificatePDF routes could
 /// not put into a QR code, so no certificate is issued that cannot be delivered. Those
 /// routes build the ZIP with the time the store records, which differs from `issued_at`.
-/// The ZIP holds that time and date twice, 8 bytes, and each byte of 0x80 or more takes
+/// The ZIP contains that time and date twice, 8 bytes, and each byte of 0x80 or more takes
 /// two bytes in the QR code, so the check allows for all 8 growing.
 /// Bytes of DOS time and date in a one-entry ZIP: local header and central directory.
 const ZIP_TIME_BYTES: usize = 8;

@@ -292,7 +292,7 @@ async fn open_sqlite(url: &str, options: &StoreOptions) -> Result<SqlitePool> {
 }
 
 /// Creates a missing database file readable by its owner only (mode 0600), because it
-/// holds names, dates of birth and phone numbers. SQLite gives the `-wal` and `-shm` files
+/// contains names, dates of birth and phone numbers. SQLite gives the `-wal` and `-shm` files
 /// the database file's mode. An existing file keeps its mode, and in-memory databases and
 /// `file:` URIs are left to SQLite.
 fn create_private_file(path: &std::path::Path) -> Result<()> {

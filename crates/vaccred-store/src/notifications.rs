@@ -52,7 +52,7 @@ impl fmt::Display for NotificationId {
     }
 }
 
-/// What a message is about; each event has its own templates.
+/// Event a message is about. Each event has its own templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum NotificationEvent {
@@ -102,7 +102,7 @@ impl fmt::Display for NotificationEvent {
     }
 }
 
-/// How a message is delivered.
+/// Delivery channel of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Channel {
@@ -184,7 +184,7 @@ impl fmt::Display for NotificationStatus {
     }
 }
 
-/// Which certificate messages the store enqueues, set with
+/// Policy for the certificate messages the store enqueues, set with
 /// [`Store::with_notifications`](crate::Store::with_notifications).
 #[derive(Debug, Clone)]
 pub struct NotificationPolicy {

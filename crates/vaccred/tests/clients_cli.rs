@@ -77,9 +77,9 @@ async fn rotate_and_disable_a_client() {
         .expect("the client is still listed");
     assert!(!row.ends_with("\t-"), "no disable time: {row}");
 
-    let refused = vaccred(&dir, &["rotate", "commcare"]);
-    assert!(!refused.status.success());
-    let error = String::from_utf8_lossy(&refused.stderr);
+    let rejected = vaccred(&dir, &["rotate", "commcare"]);
+    assert!(!rejected.status.success());
+    let error = String::from_utf8_lossy(&rejected.stderr);
     assert!(error.contains("is disabled"), "{error}");
 
     let missing = vaccred(&dir, &["rotate", "nobody"]);

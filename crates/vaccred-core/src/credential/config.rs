@@ -94,7 +94,8 @@ impl IssuerConfig {
             if loader.contains(url) {
                 continue;
             }
-            // `ContextLoader::default` bundles both DIVOC URLs, so the alias cannot fail.
+            // `ContextLoader::default` bundles both DIVOC URLs, so the alias succeeds; the
+            // `context_loader_aliases_custom_urls` test below checks it.
             if let Ok(extended) = loader.clone().with_alias(url, bundled) {
                 loader = extended;
             }
@@ -232,5 +233,24 @@ impl<'de> Deserialize<'de> for IdentityRejectionPattern {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let pattern = String::deserialize(deserializer)?;
         Self::new(&pattern).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_loader_aliases_custom_urls() {
+        let config = IssuerConfig {
+            vaccination_context_v1: "https://moh.example/credentials/vaccination/v1".to_owned(),
+            vaccination_context_v2: "https://moh.example/credentials/vaccination/v2".to_owned(),
+            ..IssuerConfig::default()
+        };
+        let loader = config.context_loader();
+        assert!(loader.contains(&config.vaccination_context_v1));
+        assert!(loader.contains(&config.vaccination_context_v2));
+        assert!(loader.contains(VACCINATION_V1));
+        assert!(loader.contains(VACCINATION_V2));
     }
 }

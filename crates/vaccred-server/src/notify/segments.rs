@@ -73,9 +73,9 @@ mod tests {
 
     #[test]
     fn gsm7_limits() {
-        let one = measure(&"a".repeat(160));
-        assert_eq!(one.encoding, SmsEncoding::Gsm7);
-        assert_eq!(one.segments, 1);
+        let single = measure(&"a".repeat(160));
+        assert_eq!(single.encoding, SmsEncoding::Gsm7);
+        assert_eq!(single.segments, 1);
         assert_eq!(measure(&"a".repeat(161)).segments, 2);
         assert_eq!(measure(&"a".repeat(306)).segments, 2);
         assert_eq!(measure(&"a".repeat(307)).segments, 3);
@@ -92,9 +92,9 @@ mod tests {
 
     #[test]
     fn ucs2_limits() {
-        let one = measure(&"ā".repeat(70));
-        assert_eq!(one.encoding, SmsEncoding::Ucs2);
-        assert_eq!(one.segments, 1);
+        let single = measure(&"ā".repeat(70));
+        assert_eq!(single.encoding, SmsEncoding::Ucs2);
+        assert_eq!(single.segments, 1);
         assert_eq!(measure(&"ā".repeat(71)).segments, 2);
         assert_eq!(measure(&"ā".repeat(134)).segments, 2);
         assert_eq!(measure(&"ā".repeat(135)).segments, 3);

@@ -114,13 +114,13 @@ pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
         .any(|range| {
             let mut parts = range.split(';').map(str::trim);
             let media = parts.next().unwrap_or("");
-            let refused = parts.any(|parameter| {
+            let excluded = parts.any(|parameter| {
                 let parameter = parameter.replace(' ', "");
                 parameter
                     .strip_prefix("q=")
                     .is_some_and(|q| q.parse::<f32>() == Ok(0.0))
             });
-            media.eq_ignore_ascii_case("application/pdf") && !refused
+            media.eq_ignore_ascii_case("application/pdf") && !excluded
         })
 }
 

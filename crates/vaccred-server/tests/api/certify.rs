@@ -351,8 +351,8 @@ fn app_subject(token: &str) -> String {
     claims["sub"].as_str().unwrap().to_owned()
 }
 
-/// A certificate whose signed credential cannot fit in a QR code is rejected with the
-/// reason instead of being issued and then failing every QR and PDF request.
+/// Checks that an item whose signed credential cannot fit in a QR code is rejected with
+/// the reason, instead of being issued and then failing every QR and PDF request.
 async fn credential_too_large_for_qr_is_rejected(backend: Backend) {
     let app = TestApp::start(backend).await;
     let staff = app.token(&[Role::FacilityStaff]).await;

@@ -1,7 +1,7 @@
 //! A fake SMS gateway and an SMTP sink on 127.0.0.1 for the notification tests.
 //!
-//! The gateway is an axum server that records every request and answers as told: with a
-//! status, after a delay, or not before the client gives up. The sink speaks enough SMTP
+//! The gateway is an axum server that records every request and responds as the test
+//! configures it: with a status, after a delay, or not before the client gives up. The sink speaks enough SMTP
 //! (RFC 5321 greeting, EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for lettre to
 //! deliver a message, and records each message. It can also serve STARTTLS (RFC 3207) or
 //! implicit TLS with a certificate from a test CA it generates.
@@ -24,7 +24,7 @@ use tokio::io::{
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-/// How the fake gateway answers the next requests.
+/// Response mode of the fake gateway for the next requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GatewayMode {
     /// 200 with `{"id": "gw-N"}`.
@@ -35,7 +35,7 @@ pub enum GatewayMode {
     Slow(Duration),
     /// Waits longer than any client timeout in these tests.
     Hang,
-    /// This status and this body, as a real gateway's answer.
+    /// This status and this body, as a real gateway would respond.
     Reply(u16, &'static str),
 }
 
@@ -45,7 +45,7 @@ pub struct GatewayRequest {
     pub received: Instant,
     pub headers: HeaderMap,
     pub body: Value,
-    /// The status the gateway answered, or `None` when it never answered.
+    /// Status code of the response, or `None` when the gateway never responded.
     pub answered: Option<u16>,
 }
 
@@ -255,7 +255,7 @@ struct SinkLog {
 }
 
 impl SmtpSink {
-    /// A plaintext sink.
+    /// Starts a plaintext sink.
     pub async fn start() -> Self {
         Self::start_with(SinkTls::None).await
     }

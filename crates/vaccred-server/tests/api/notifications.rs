@@ -535,7 +535,7 @@ mod tls {
     }
 }
 
-/// The msg91 and Twilio presets, each against the fake gateway answering as that gateway
+/// The msg91 and Twilio presets, each against the fake gateway responding as that gateway
 /// does. The presets do not depend on the database, so these run on SQLite only.
 mod presets {
     use super::*;

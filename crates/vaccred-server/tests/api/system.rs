@@ -179,7 +179,8 @@ async fn shutdown_finishes_in_flight_requests(backend: Backend) {
     assert!(after.is_err(), "the listener still accepts connections");
 }
 
-/// The SQLite file holds personal data, so it and its WAL are readable by the owner only.
+/// Checks that the SQLite file and its WAL, which contain personal data, are readable by
+/// the owner only.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_files_are_private() {

@@ -38,7 +38,7 @@ impl NotificationClaim {
 pub struct ClaimedNotification {
     /// The lease; pass it back to settle the message.
     pub claim: NotificationClaim,
-    /// What the message is about.
+    /// The event the message is about.
     pub event: NotificationEvent,
     /// SMS or e-mail.
     pub channel: Channel,
@@ -58,7 +58,7 @@ pub struct ClaimedNotification {
     pub created_at: OffsetDateTime,
 }
 
-/// How one attempt ended, for [`Store::settle_notifications`].
+/// Outcome of one delivery attempt, for [`Store::settle_notifications`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
     /// The gateway or SMTP server accepted the message.
@@ -82,8 +82,8 @@ pub enum Settlement {
     },
 }
 
-/// What one attempt returned, recorded in `notification_attempts`. Neither field may
-/// contain personal data or secrets.
+/// Result of one attempt as recorded in `notification_attempts`. Neither field may contain
+/// personal data or secrets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttemptRecord {
     /// When sending started.

@@ -252,12 +252,12 @@ pub async fn expired_notification_lease_taken_over(db: &TestDb) {
     assert!(none.is_empty(), "leased messages were claimed twice");
 
     db.clock.advance(Duration::from_secs(61));
-    let taken = store
+    let reclaimed = store
         .claim_notifications("other", 10, LONG_LEASE)
         .await
         .unwrap();
-    assert_eq!(taken.len(), 2);
-    assert!(taken.iter().all(|message| message.attempt == 2));
+    assert_eq!(reclaimed.len(), 2);
+    assert!(reclaimed.iter().all(|message| message.attempt == 2));
 
     let late = [(&crashed[0].claim, Settlement::Failed, record(Some("late")))];
     let outcomes = store.settle_notifications(&late).await.unwrap();

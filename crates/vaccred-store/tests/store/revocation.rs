@@ -76,7 +76,7 @@ pub async fn update_supersedes_and_revokes(db: &TestDb) {
 
 pub async fn update_limit_counts_queued_updates(db: &TestDb) {
     let original = db.issue("L-1", 1.0).await;
-    // Two corrections allowed: one queued in the first body, then the second body holds
+    // Two corrections allowed: one queued in the first body, then the second body contains
     // two more items, of which the second would be the third correction.
     let first = [update_item("L-1", 1.0, &original)];
     db.store
