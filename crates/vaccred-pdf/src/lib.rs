@@ -4,7 +4,7 @@
 //! A [`Renderer`] parses the fonts and templates once and then renders any number of
 //! [`Certificate`]s, from several threads at once if wanted. Templates are Typst files
 //! (see [`templates`](crate::templates)). They read the certificate fields from
-//! `/certificate.json`, the QR code from `/qr.raw` and the configured issuer name, footer
+//! `/certificate.json`, the QR code from `/qr.pdf` (or `/qr.raw`) and the configured issuer name, footer
 //! and logo from `/settings.json`. Typst markup runs sandboxed: the renderer's world
 //! serves only those files, the template files and the fonts, so a template cannot read
 //! other files, reach the network or run programs.
@@ -13,6 +13,7 @@
 
 mod certificate;
 pub mod fonts;
+mod qr;
 pub mod templates;
 mod world;
 
@@ -29,10 +30,10 @@ use typst_pdf::{PdfOptions, Timestamp};
 use vaccred_core::qr::{QrEncoding, QrError, QrSymbol, write_zip};
 
 pub use certificate::{Certificate, CertificateKind, MAX_EARLIER_DOSES};
-pub use world::{DATA_PATH, QR_PATH, SETTINGS_PATH};
+pub use world::{DATA_PATH, QR_PATH, QR_PDF_PATH, SETTINGS_PATH};
 
 use templates::TemplateSet;
-use world::{RenderWorld, Shared, file_id};
+use world::{QrFiles, RenderWorld, Shared, file_id};
 
 /// Maximum size of the logo file, in bytes.
 pub const MAX_LOGO_SIZE: u64 = 4 * 1024 * 1024;
@@ -275,12 +276,11 @@ impl Renderer {
         let json = certificate.credential_json.as_bytes();
         let zip = write_zip(json, certificate.zip_modified)?;
         let symbol = QrSymbol::encode(&zip, QrEncoding::DivocLatin1Utf8)?;
-        let (qr_pixels, qr_side) = qr_luma(&symbol);
         let invalid = |error: serde_json::Error| RenderError::InvalidCredential {
             reason: error.to_string(),
         };
         let mut data = serde_json::to_value(&certificate.data).map_err(invalid)?;
-        data["qrSide"] = json!(qr_side);
+        data["qrSide"] = json!(qr::side(&symbol));
         let data = serde_json::to_vec(&data).map_err(invalid)?;
         let issued = certificate.issued;
         let today = Datetime::Date(issued);
@@ -288,7 +288,7 @@ impl Renderer {
             shared: &self.shared,
             main: file_id(&format!("/{template}")),
             data: Bytes::new(data),
-            qr: Bytes::new(qr_pixels),
+            qr: QrFiles::new(symbol),
             today,
         };
         let prepared = Instant::now();
@@ -383,25 +383,6 @@ impl Renderer {
             typst::comemo::evict(CACHE_MAX_AGE);
         }
     }
-}
-
-/// Quiet zone around the QR code, in modules (ISO/IEC 18004 requires at least 4).
-const QR_QUIET_ZONE: usize = 4;
-
-/// Returns the QR code as 8-bit grey pixels, one per module with the quiet zone, and the
-/// side in pixels. Typst takes raw pixels, so no PNG is encoded and decoded again.
-fn qr_luma(symbol: &QrSymbol) -> (Vec<u8>, usize) {
-    let side = symbol.width() + 2 * QR_QUIET_ZONE;
-    let mut pixels = Vec::with_capacity(side * side);
-    for y in 0..side {
-        for x in 0..side {
-            let dark = x >= QR_QUIET_ZONE
-                && y >= QR_QUIET_ZONE
-                && symbol.is_dark(x - QR_QUIET_ZONE, y - QR_QUIET_ZONE);
-            pixels.push(if dark { 0 } else { 255 });
-        }
-    }
-    (pixels, side)
 }
 
 /// Reads a logo file; returns the path templates see it at (`/{stem}.{extension}`) and

@@ -7,6 +7,7 @@
 //! Typst runs plugins without any file, network or clock access, so they can only compute.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime};
@@ -14,14 +15,20 @@ use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
+use vaccred_core::qr::QrSymbol;
 
+use crate::qr;
 use crate::templates::TemplateSet;
 
 /// Virtual path of the certificate data (JSON) that templates read.
 pub const DATA_PATH: &str = "/certificate.json";
-/// Virtual path of the QR code: 8-bit grey pixels, one per module with a 4-module quiet
-/// zone, `qrSide` pixels a side (a field of `/certificate.json`). Templates scale it up
-/// without smoothing.
+/// Virtual path of the QR code as a one-page PDF, one unit per module with a 4-module
+/// quiet zone, holding a 1-bit image. Templates place it with `image` at any width.
+pub const QR_PDF_PATH: &str = "/qr.pdf";
+/// Virtual path of the QR code as 8-bit grey pixels, one per module with a 4-module quiet
+/// zone, `qrSide` pixels a side (a field of `/certificate.json`). Templates that use it
+/// scale it up without smoothing; the PDF writer then compresses it, which makes it
+/// slower than [`QR_PDF_PATH`].
 pub const QR_PATH: &str = "/qr.raw";
 /// Virtual path of the renderer settings (JSON): issuer name, footer, logo path.
 pub const SETTINGS_PATH: &str = "/settings.json";
@@ -35,6 +42,7 @@ pub(crate) struct Shared {
     files: HashMap<FileId, Bytes>,
     data_id: FileId,
     qr_id: FileId,
+    qr_pdf_id: FileId,
 }
 
 impl Shared {
@@ -73,6 +81,7 @@ impl Shared {
             files,
             data_id: file_id(DATA_PATH),
             qr_id: file_id(QR_PATH),
+            qr_pdf_id: file_id(QR_PDF_PATH),
         }
     }
 }
@@ -93,8 +102,26 @@ pub(crate) struct RenderWorld<'a> {
     pub(crate) shared: &'a Shared,
     pub(crate) main: FileId,
     pub(crate) data: Bytes,
-    pub(crate) qr: Bytes,
+    pub(crate) qr: QrFiles,
     pub(crate) today: Datetime,
+}
+
+/// This certificate's QR code in the two forms templates can read, each made the first
+/// time a template reads it.
+pub(crate) struct QrFiles {
+    symbol: QrSymbol,
+    luma: OnceLock<Bytes>,
+    pdf: OnceLock<Bytes>,
+}
+
+impl QrFiles {
+    pub(crate) fn new(symbol: QrSymbol) -> Self {
+        Self {
+            symbol,
+            luma: OnceLock::new(),
+            pdf: OnceLock::new(),
+        }
+    }
 }
 
 impl World for RenderWorld<'_> {
@@ -125,7 +152,18 @@ impl World for RenderWorld<'_> {
             return Ok(self.data.clone());
         }
         if id == self.shared.qr_id {
-            return Ok(self.qr.clone());
+            let qr = &self.qr;
+            return Ok(qr
+                .luma
+                .get_or_init(|| Bytes::new(qr::luma(&qr.symbol)))
+                .clone());
+        }
+        if id == self.shared.qr_pdf_id {
+            let qr = &self.qr;
+            return Ok(qr
+                .pdf
+                .get_or_init(|| Bytes::new(qr::pdf(&qr.symbol)))
+                .clone());
         }
         self.shared
             .files
@@ -146,7 +184,7 @@ impl World for RenderWorld<'_> {
 
 impl RenderWorld<'_> {
     fn is_generated(&self, id: FileId) -> bool {
-        id == self.shared.data_id || id == self.shared.qr_id
+        id == self.shared.data_id || id == self.shared.qr_id || id == self.shared.qr_pdf_id
     }
 }
 

@@ -9,6 +9,7 @@
 //! JSON with the [`Packing`] it found. Every failure is a [`QrError`], never a panic.
 
 mod decode;
+mod mask;
 mod scan;
 mod symbol;
 mod zip;

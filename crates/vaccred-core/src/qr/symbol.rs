@@ -2,13 +2,15 @@
 //!
 //! Symbols use error-correction level M and one byte-mode segment without an ECI
 //! designator, in the smallest version that fits the payload. The module matrix
-//! comes from `fast_qr`, which accepts arbitrary bytes with a forced byte mode.
+//! comes from `qrcodegen`, which encodes arbitrary bytes as one byte-mode segment; the
+//! mask is chosen by [`super::mask`].
 
 use std::fmt::Write as _;
 
-use fast_qr::{ECL, Mode, QRBuilder};
+use qrcodegen::{QrCode, QrCodeEcc, QrSegment};
 
 use super::QrError;
+use super::mask::{Matrix, function_modules};
 
 /// Maximum payload of a version 40 symbol at level M in byte mode, in bytes
 /// (ISO/IEC 18004:2015, table 7).
@@ -72,26 +74,30 @@ impl QrSymbol {
         if bytes.len() > MAX_SYMBOL_BYTES {
             return Err(too_large());
         }
-        let qr = QRBuilder::new(bytes)
-            .ecl(ECL::M)
-            .mode(Mode::Byte)
-            .build()
-            .map_err(|_| too_large())?;
-
-        let width = qr.size;
-        let version = width
-            .checked_sub(17)
-            .map(|extra| extra / 4)
-            .and_then(|version| u8::try_from(version).ok())
-            .filter(|version| (1..=40).contains(version))
-            .ok_or_else(too_large)?;
-        let modules: Vec<bool> = qr
-            .data
-            .get(..width * width)
-            .ok_or_else(too_large)?
-            .iter()
-            .map(|module| module.value())
-            .collect();
+        // Built with mask 0, which `Matrix` takes off again to score all eight masks.
+        let segments = [QrSegment::make_bytes(bytes)];
+        let qr = QrCode::encode_segments_advanced(
+            &segments,
+            QrCodeEcc::Medium,
+            qrcodegen::Version::MIN,
+            qrcodegen::Version::MAX,
+            Some(qrcodegen::Mask::new(0)),
+            false,
+        )
+        .map_err(|_| too_large())?;
+        let version = qr.version().value();
+        let width = usize::try_from(qr.size()).map_err(|_| too_large())?;
+        let function = function_modules(version);
+        if function.len() != width * width {
+            return Err(too_large());
+        }
+        let matrix = Matrix::unmasked(
+            width,
+            // Coordinates are below 177, so they fit in an i32.
+            |x, y| qr.get_module(x as i32, y as i32),
+            |x, y| !function[y * width + x],
+        );
+        let (modules, _mask) = matrix.best_masked();
         Ok(Self {
             version,
             width,
@@ -310,6 +316,96 @@ mod tests {
             result,
             Err(QrError::PayloadTooLarge { len: 2400, .. })
         ));
+    }
+
+    /// Encodes `bytes` with fast_qr, an independent encoder, with `mask` forced.
+    fn fast_qr_symbol(bytes: &[u8], mask: u8) -> fast_qr::QRCode {
+        use fast_qr::datamasking::Mask;
+        let masks = [
+            Mask::Checkerboard,
+            Mask::HorizontalLines,
+            Mask::VerticalLines,
+            Mask::DiagonalLines,
+            Mask::LargeCheckerboard,
+            Mask::Fields,
+            Mask::Diamonds,
+            Mask::Meadow,
+        ];
+        fast_qr::QRBuilder::new(bytes)
+            .ecl(fast_qr::ECL::M)
+            .mode(fast_qr::Mode::Byte)
+            .mask(masks[usize::from(mask)])
+            .build()
+            .expect("fits")
+    }
+
+    fn payload(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + 3) as u8).collect()
+    }
+
+    #[test]
+    fn function_modules_match_fast_qr_in_every_version() {
+        let mut seen = [false; 41];
+        for len in (1..=MAX_SYMBOL_BYTES).step_by(7) {
+            let bytes = payload(len);
+            let symbol = QrSymbol::encode(&bytes, QrEncoding::Raw).expect("fits");
+            let version = usize::from(symbol.version());
+            if std::mem::replace(&mut seen[version], true) {
+                continue;
+            }
+            let reference = fast_qr_symbol(&bytes, 0);
+            let width = reference.size;
+            assert_eq!(width, symbol.width(), "version {version}");
+            let expected: Vec<bool> = reference.data[..width * width]
+                .iter()
+                .map(|module| module.module_type() != fast_qr::ModuleType::Data)
+                .collect();
+            assert!(
+                function_modules(symbol.version()) == expected,
+                "version {version}"
+            );
+        }
+        assert!(seen[1..].iter().all(|&seen| seen), "every version encoded");
+    }
+
+    #[test]
+    fn each_mask_matches_fast_qr_with_that_mask_forced() {
+        // Version 1 (no version information), 7 (the first with it) and 40.
+        for len in [10, 150, MAX_SYMBOL_BYTES] {
+            let bytes = payload(len);
+            let reference = fast_qr_symbol(&bytes, 0);
+            let width = reference.size;
+            let version = u8::try_from((width - 17) / 4).expect("version");
+            let function = function_modules(version);
+            let module = |x: usize, y: usize| reference.data[y * width + x];
+            let matrix = Matrix::unmasked(
+                width,
+                |x, y| module(x, y).value(),
+                |x, y| !function[y * width + x],
+            );
+            for mask in 0..8 {
+                let expected: Vec<bool> = fast_qr_symbol(&bytes, mask).data[..width * width]
+                    .iter()
+                    .map(|module| module.value())
+                    .collect();
+                assert!(matrix.masked(mask) == expected, "{len} bytes, mask {mask}");
+            }
+            let (best, mask) = matrix.best_masked();
+            assert_eq!(best, matrix.masked(mask));
+            let symbol = QrSymbol::encode(&bytes, QrEncoding::Raw).expect("fits");
+            assert!(symbol.modules == best, "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn encoded_symbols_read_back() {
+        for len in [1, 14, 300, 1200, MAX_SYMBOL_BYTES] {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 5) as u8).collect();
+            let symbol = QrSymbol::encode(&payload, QrEncoding::Raw).expect("fits");
+            let png = symbol.to_png(2).expect("renders");
+            let read = crate::qr::read_qr_image(&png).expect("the symbol reads back");
+            assert_eq!(read, payload, "{len} bytes");
+        }
     }
 
     #[test]
