@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::keyfile::{KeyFileError, SigningKeyOrigin, load_signing_key};
 use crate::notify::{Notifier, NotifierPool, NotifyConfigError};
 use crate::routes::{api_routes, into_app};
-use crate::state::{AppState, StateParts};
+use crate::state::{AppState, StateParts, render_pool};
 use crate::worker::WorkerPool;
 
 /// Error returned when the service cannot start.
@@ -56,6 +56,9 @@ pub enum StartError {
     /// The PDF templates, fonts, logo or language are unusable.
     #[error("cannot load the PDF renderer")]
     Pdf(#[from] vaccred_pdf::RenderError),
+    /// The PDF render threads cannot be started.
+    #[error("cannot start the PDF render threads: {0}")]
+    RenderThreads(#[from] rayon::ThreadPoolBuildError),
     /// The OpenAPI document cannot be serialised.
     #[error("cannot serialise the OpenAPI document: {0}")]
     OpenApi(String),
@@ -175,6 +178,7 @@ impl Server {
             openapi_json,
             notifier,
             renderer,
+            render_pool: render_pool()?,
         });
         let app = into_app(router, state.clone());
         Ok(Self {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use vaccred_core::credential::VaccineTable;
 use vaccred_core::sign::SigningKey;
@@ -32,7 +32,7 @@ struct Inner {
     work_notify: Notify,
     notifier: Option<Arc<Notifier>>,
     renderer: Arc<Renderer>,
-    render_slots: Arc<Semaphore>,
+    render_pool: Arc<rayon::ThreadPool>,
 }
 
 /// The parts of [`AppState`], for [`AppState::new`].
@@ -52,6 +52,26 @@ pub struct StateParts {
     pub notifier: Option<Arc<Notifier>>,
     /// The certificate PDF renderer.
     pub renderer: Renderer,
+    /// The threads that render PDFs, from [`render_pool`].
+    pub render_pool: rayon::ThreadPool,
+}
+
+/// Builds the PDF render threads, one per CPU. More would only take turns on the CPUs,
+/// each holding its own layout memory. The PDF writer hands image and font work to the
+/// rayon pool it runs in, so that work stays on these threads as well.
+///
+/// # Errors
+///
+/// Returns rayon's error when the operating system refuses to start the threads.
+pub fn render_pool() -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|index| format!("vaccred-render-{index}"))
+        // A render that panics fails its request, because its result channel closes,
+        // instead of aborting the process as rayon does by default.
+        .panic_handler(|_| tracing::error!("a PDF render panicked"))
+        .build()
 }
 
 impl AppState {
@@ -69,11 +89,7 @@ impl AppState {
                 work_notify: Notify::new(),
                 notifier: parts.notifier,
                 renderer: Arc::new(parts.renderer),
-                // One render per CPU: more would only queue on the blocking pool, each
-                // holding its own layout memory.
-                render_slots: Arc::new(Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, usize::from),
-                )),
+                render_pool: Arc::new(parts.render_pool),
             }),
         }
     }
@@ -118,9 +134,9 @@ impl AppState {
         &self.inner.renderer
     }
 
-    /// Returns the permits that bound how many PDFs render at once.
-    pub fn render_slots(&self) -> &Arc<Semaphore> {
-        &self.inner.render_slots
+    /// Returns the threads that render PDFs, one per CPU.
+    pub fn render_pool(&self) -> &rayon::ThreadPool {
+        &self.inner.render_pool
     }
 
     /// Returns the OpenAPI document as JSON text.
@@ -133,3 +149,4 @@ impl AppState {
         self.inner.notifier.as_ref()
     }
 }
+

@@ -1,8 +1,6 @@
 //! Certificate PDFs for the retrieval routes: rendering off the async runtime, the
 //! earlier doses from the store, and the response headers.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -37,23 +35,28 @@ pub(crate) async fn render_pdf(
     let renderer = state.renderer().clone();
     let language = state.config().pdf.language.clone();
     let id = certificate.certificate_id.clone();
-    let slot = Arc::clone(state.render_slots())
-        .acquire_owned()
-        .await
-        .map_err(ApiError::internal)?;
     let started = std::time::Instant::now();
-    // Rendering takes milliseconds of CPU, so it runs on the blocking pool.
-    let (pdf, missing) = tokio::task::spawn_blocking(move || {
-        let _slot = slot;
-        let certificate = Certificate::from_signed(&json, &others)?.with_zip_modified(modified);
-        let missing = renderer.missing_glyphs(&certificate).len();
-        renderer
-            .render(&certificate, &language)
-            .map(|pdf| (pdf, missing))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    // Rendering takes milliseconds of CPU, so it runs on the render threads.
+    state.render_pool().spawn(move || {
+        // A request that went away while this render waited needs no PDF.
+        if sender.is_closed() {
+            return;
+        }
+        let result = Certificate::from_signed(&json, &others).and_then(|certificate| {
+            let certificate = certificate.with_zip_modified(modified);
+            let missing = renderer.missing_glyphs(&certificate).len();
+            renderer
+                .render(&certificate, &language)
+                .map(|pdf| (pdf, missing))
+        });
+        // The receiver is gone only when the request was dropped meanwhile.
+        let _ = sender.send(result);
+    });
+    let (pdf, missing) = receiver
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     if missing > 0 {
         // The characters themselves are part of a name, so only their number is logged.
         tracing::warn!(
