@@ -24,7 +24,7 @@ from fontTools.ttLib import TTFont
 
 SOURCE_DIR = "/usr/share/fonts/truetype/noto"
 OUTPUT_DIR = Path(__file__).parent
-FAMILIES = ["", "Devanagari", "Arabic"]
+FAMILIES = ["", "Devanagari", "Arabic", "Hebrew", "Thai", "Tamil"]
 WEIGHTS = ["Regular", "Bold"]
 HINTING_TABLES = ["cvt ", "cvar", "fpgm", "prep", "hdmx", "VDMX", "LTSH"]
 

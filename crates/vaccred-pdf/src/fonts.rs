@@ -1,8 +1,9 @@
 //! Fonts bundled in the binary, and fonts added from a configured directory.
 //!
-//! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic and
-//! the common simplified Chinese characters. `fonts/README.md` lists the files and the
-//! character set of the Chinese subset. Templates name the families in their font fallback list.
+//! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic,
+//! Hebrew, Thai, Tamil and the common simplified Chinese characters. `fonts/README.md`
+//! lists the files and the character set of the Chinese subset. Templates name the families
+//! in their font fallback list.
 
 use std::path::Path;
 
@@ -36,6 +37,30 @@ const BUNDLED: &[(&str, &[u8])] = &[
     (
         "NotoSansArabic-Bold.ttf",
         include_bytes!("../fonts/NotoSansArabic-Bold.ttf"),
+    ),
+    (
+        "NotoSansHebrew-Regular.ttf",
+        include_bytes!("../fonts/NotoSansHebrew-Regular.ttf"),
+    ),
+    (
+        "NotoSansHebrew-Bold.ttf",
+        include_bytes!("../fonts/NotoSansHebrew-Bold.ttf"),
+    ),
+    (
+        "NotoSansThai-Regular.ttf",
+        include_bytes!("../fonts/NotoSansThai-Regular.ttf"),
+    ),
+    (
+        "NotoSansThai-Bold.ttf",
+        include_bytes!("../fonts/NotoSansThai-Bold.ttf"),
+    ),
+    (
+        "NotoSansTamil-Regular.ttf",
+        include_bytes!("../fonts/NotoSansTamil-Regular.ttf"),
+    ),
+    (
+        "NotoSansTamil-Bold.ttf",
+        include_bytes!("../fonts/NotoSansTamil-Bold.ttf"),
     ),
     (
         "NotoSansSC-Subset.otf",
