@@ -51,7 +51,7 @@ def main():
             name = f"NotoSans{family}-{weight}.ttf"
             source = source_dir / name
             output = OUTPUT_DIR / name
-            # The source's modification time is kept, so the output is the same on every run.
+            # Keeping the source's modification time makes every run write the same bytes.
             font = TTFont(source, recalcTimestamp=False)
             strip_hinting(font)
             font.save(output)

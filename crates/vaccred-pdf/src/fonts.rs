@@ -1,9 +1,10 @@
 //! Fonts bundled in the binary, and fonts added from a configured directory.
 //!
 //! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic,
-//! Hebrew, Thai, Tamil and the common simplified Chinese characters. `fonts/README.md`
-//! lists the files and the character set of the Chinese subset. Templates name the families
-//! in their font fallback list.
+//! Hebrew, Thai, Tamil, the Chinese characters of GB 2312 and Big5 (simplified and
+//! traditional), and Korean: all Hangul syllables and the hanja of KS X 1001.
+//! `fonts/README.md` lists the files and the character sets of the CJK subsets. Templates
+//! name the families in their font fallback list.
 
 use std::path::Path;
 
@@ -65,6 +66,10 @@ const BUNDLED: &[(&str, &[u8])] = &[
     (
         "NotoSansSC-Subset.otf",
         include_bytes!("../fonts/NotoSansSC-Subset.otf"),
+    ),
+    (
+        "NotoSansKR-Subset.otf",
+        include_bytes!("../fonts/NotoSansKR-Subset.otf"),
     ),
 ];
 

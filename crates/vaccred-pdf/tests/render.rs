@@ -157,7 +157,12 @@ const NAMES: &[(&str, &str, &str)] = &[
     ("Hebrew", "נועה כהן", "NotoSansHebrew-Regular"),
     ("Thai", "สมชาย ใจดี", "NotoSansThai-Regular"),
     ("Tamil", "முருகன்", "NotoSansTamil-Regular"),
-    ("Chinese", "王小明", "NotoSansCJKsc-Regular"),
+    ("simplified Chinese", "王小明", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "陳大文", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "張國榮", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "劉德華", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "黃志明", "NotoSansCJKsc-Regular"),
+    ("Korean", "김민준", "NotoSansCJKkr-Regular"),
     ("Cyrillic", "Анна Иванова", "NotoSans-Regular"),
     ("accented Latin", "José Ñúñez Dvořák", "NotoSans-Regular"),
 ];
@@ -461,9 +466,10 @@ fn both_logos_are_printed() {
 fn missing_glyphs_are_reported() {
     let renderer = default_renderer();
     let mut credential = unsigned("jamaica-v3-dose2.json");
-    credential["credentialSubject"]["name"] = json!("김민준 Brown");
+    // Ethiopic, which no bundled font covers.
+    credential["credentialSubject"]["name"] = json!("አበበ Brown");
     let certificate = Certificate::from_signed(&credential.to_string(), &[] as &[String]).unwrap();
-    assert_eq!(renderer.missing_glyphs(&certificate), ['김', '민', '준']);
+    assert_eq!(renderer.missing_glyphs(&certificate), ['አ', 'በ']);
     let covered =
         Certificate::from_signed(&fixture("jamaica-v3-dose2.json"), &[] as &[String]).unwrap();
     assert!(renderer.missing_glyphs(&covered).is_empty());
