@@ -1,8 +1,10 @@
 //! Fonts bundled in the binary, and fonts added from a configured directory.
 //!
-//! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic and
-//! the common simplified Chinese characters. `fonts/README.md` lists the files and the
-//! character set of the Chinese subset. Templates name the families in their font fallback list.
+//! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic,
+//! Hebrew, Thai, Tamil, the Chinese characters of GB 2312 and Big5 (simplified and
+//! traditional), and Korean: all Hangul syllables and the hanja of KS X 1001.
+//! `fonts/README.md` lists the files and the character sets of the CJK subsets. Templates
+//! name the families in their font fallback list.
 
 use std::path::Path;
 
@@ -38,8 +40,36 @@ const BUNDLED: &[(&str, &[u8])] = &[
         include_bytes!("../fonts/NotoSansArabic-Bold.ttf"),
     ),
     (
+        "NotoSansHebrew-Regular.ttf",
+        include_bytes!("../fonts/NotoSansHebrew-Regular.ttf"),
+    ),
+    (
+        "NotoSansHebrew-Bold.ttf",
+        include_bytes!("../fonts/NotoSansHebrew-Bold.ttf"),
+    ),
+    (
+        "NotoSansThai-Regular.ttf",
+        include_bytes!("../fonts/NotoSansThai-Regular.ttf"),
+    ),
+    (
+        "NotoSansThai-Bold.ttf",
+        include_bytes!("../fonts/NotoSansThai-Bold.ttf"),
+    ),
+    (
+        "NotoSansTamil-Regular.ttf",
+        include_bytes!("../fonts/NotoSansTamil-Regular.ttf"),
+    ),
+    (
+        "NotoSansTamil-Bold.ttf",
+        include_bytes!("../fonts/NotoSansTamil-Bold.ttf"),
+    ),
+    (
         "NotoSansSC-Subset.otf",
         include_bytes!("../fonts/NotoSansSC-Subset.otf"),
+    ),
+    (
+        "NotoSansKR-Subset.otf",
+        include_bytes!("../fonts/NotoSansKR-Subset.otf"),
     ),
 ];
 

@@ -12,8 +12,8 @@ use vaccred_pdf::fonts::missing_glyphs;
 use vaccred_pdf::{Certificate, CertificateKind, RenderError, Renderer, RendererConfig};
 
 use support::{
-    TestSigner, default_renderer, fixture, fixture_path, pdf_info, pdf_text, rasterize, render,
-    scan_qr,
+    TestSigner, default_renderer, fixture, fixture_path, pdf_fonts, pdf_info, pdf_text, rasterize,
+    render, scan_qr,
 };
 
 fn unsigned(name: &str) -> Value {
@@ -149,35 +149,57 @@ fn dose_status_follows_dose_and_total() {
     }
 }
 
-const NAMES: &[(&str, &str)] = &[
-    ("Devanagari", "अनन्या शर्मा"),
-    ("Arabic", "فاطمة الزهراء"),
-    ("Chinese", "王小明"),
-    ("Cyrillic", "Анна Иванова"),
-    ("accented Latin", "José Ñúñez Dvořák"),
+/// Names in each bundled script, with the PostScript name of the font that should print
+/// them.
+const NAMES: &[(&str, &str, &str)] = &[
+    ("Devanagari", "अनन्या शर्मा", "NotoSansDevanagari-Regular"),
+    ("Arabic", "فاطمة الزهراء", "NotoSansArabic-Regular"),
+    ("Hebrew", "נועה כהן", "NotoSansHebrew-Regular"),
+    ("Thai", "สมชาย ใจดี", "NotoSansThai-Regular"),
+    ("Tamil", "முருகன்", "NotoSansTamil-Regular"),
+    ("simplified Chinese", "王小明", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "陳大文", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "張國榮", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "劉德華", "NotoSansCJKsc-Regular"),
+    ("traditional Chinese", "黃志明", "NotoSansCJKsc-Regular"),
+    ("Korean", "김민준", "NotoSansCJKkr-Regular"),
+    ("Cyrillic", "Анна Иванова", "NotoSans-Regular"),
+    ("accented Latin", "José Ñúñez Dvořák", "NotoSans-Regular"),
 ];
 
 #[test]
 fn bundled_fonts_cover_names() {
-    for (script, name) in NAMES {
+    for (script, name, _) in NAMES {
         assert_eq!(missing_glyphs(name), Vec::<char>::new(), "{script}: {name}");
     }
 }
 
 #[test]
-fn names_in_five_scripts_round_trip() {
+fn names_in_each_script_round_trip() {
     let signer = TestSigner::new();
     let renderer = default_renderer();
-    for (script, name) in NAMES {
+    for (script, name, font) in NAMES {
         let mut credential = unsigned("jamaica-v3-dose2.json");
         credential["credentialSubject"]["name"] = json!(name);
         let signed = signer.sign(&credential);
-        let pdf = render(&renderer, &signed, &[]);
+        let certificate = Certificate::from_signed(&signed, &[] as &[String]).unwrap();
+        assert_eq!(
+            renderer.missing_glyphs(&certificate),
+            Vec::<char>::new(),
+            "{script}: {name}"
+        );
+
+        let pdf = renderer.render(&certificate, "en").unwrap();
         let text = pdf_text(&pdf);
         let found = text
             .lines()
             .any(|line| line.trim() == *name || line.contains(name));
         assert!(found, "{script} name {name:?} not in text:\n{text}");
+        let fonts = pdf_fonts(&pdf);
+        assert!(
+            fonts.contains(&format!("+{font}")),
+            "{script}: {font} not embedded:\n{fonts}"
+        );
         assert!(verifies(&signer, scan_credential(&pdf)), "{script}");
     }
 }
@@ -444,9 +466,10 @@ fn both_logos_are_printed() {
 fn missing_glyphs_are_reported() {
     let renderer = default_renderer();
     let mut credential = unsigned("jamaica-v3-dose2.json");
-    credential["credentialSubject"]["name"] = json!("김민준 Brown");
+    // Ethiopic, which no bundled font covers.
+    credential["credentialSubject"]["name"] = json!("አበበ Brown");
     let certificate = Certificate::from_signed(&credential.to_string(), &[] as &[String]).unwrap();
-    assert_eq!(renderer.missing_glyphs(&certificate), ['김', '민', '준']);
+    assert_eq!(renderer.missing_glyphs(&certificate), ['አ', 'በ']);
     let covered =
         Certificate::from_signed(&fixture("jamaica-v3-dose2.json"), &[] as &[String]).unwrap();
     assert!(renderer.missing_glyphs(&covered).is_empty());

@@ -87,6 +87,12 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     String::from_utf8(poppler("pdftotext", pdf, &["-enc", "UTF-8"], Some("-"))).unwrap()
 }
 
+/// Returns `pdffonts`' table of the fonts embedded in the PDF. Each row starts with the
+/// subset's PostScript name, such as `ABCDEF+NotoSans-Regular`.
+pub fn pdf_fonts(pdf: &[u8]) -> String {
+    String::from_utf8(poppler("pdffonts", pdf, &[], None)).unwrap()
+}
+
 /// Returns `pdfinfo`'s report on the PDF.
 pub fn pdf_info(pdf: &[u8]) -> String {
     let (_dir, path) = write_temporary(pdf);
