@@ -140,6 +140,8 @@ pub struct Renderer {
     shared: Shared,
     templates: TemplateSet,
     renders: AtomicUsize,
+    /// Whether the issuer name or the footer has characters wider than 1.2 em.
+    settings_wide: bool,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -189,6 +191,7 @@ impl Renderer {
             shared,
             templates,
             renders: AtomicUsize::new(0),
+            settings_wide: has_wide_forms(&config.issuer_name) || has_wide_forms(&config.footer),
         })
     }
 
@@ -281,6 +284,8 @@ impl Renderer {
         };
         let mut data = serde_json::to_value(&certificate.data).map_err(invalid)?;
         data["qrSide"] = json!(qr::side(&symbol));
+        data["wideForms"] =
+            json!(self.settings_wide || has_wide_forms(&certificate.credential_json));
         let data = serde_json::to_vec(&data).map_err(invalid)?;
         let issued = certificate.issued;
         let today = Datetime::Date(issued);
@@ -383,6 +388,14 @@ impl Renderer {
             typst::comemo::evict(CACHE_MAX_AGE);
         }
     }
+}
+
+/// Tests whether `text` has Arabic presentation forms, which can be wider than 1.2 em
+/// (the ligature U+FDFD, for one). Templates measure every value when one is present,
+/// instead of judging short values by their length.
+fn has_wide_forms(text: &str) -> bool {
+    text.chars()
+        .any(|c| matches!(c, '\u{FB50}'..='\u{FDFF}' | '\u{FE70}'..='\u{FEFF}'))
 }
 
 /// Reads a logo file; returns the path templates see it at (`/{stem}.{extension}`) and

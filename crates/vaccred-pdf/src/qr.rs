@@ -14,25 +14,34 @@ pub(crate) fn side(symbol: &QrSymbol) -> usize {
     symbol.width() + 2 * QUIET_ZONE_MODULES
 }
 
-fn is_dark(symbol: &QrSymbol, x: usize, y: usize) -> bool {
-    match (
-        x.checked_sub(QUIET_ZONE_MODULES),
-        y.checked_sub(QUIET_ZONE_MODULES),
-    ) {
-        (Some(x), Some(y)) => symbol.is_dark(x, y),
-        _ => false,
+/// Calls `light(x, y)` for each light module of the symbol with its quiet zone, `x` and
+/// `y` counted from the top left corner of the quiet zone.
+fn for_each_light(symbol: &QrSymbol, mut light: impl FnMut(usize, usize)) {
+    let side = side(symbol);
+    let width = symbol.width();
+    for y in 0..side {
+        let row = y
+            .checked_sub(QUIET_ZONE_MODULES)
+            .filter(|&row| row < width)
+            .map(|row| &symbol.modules()[row * width..(row + 1) * width]);
+        for x in 0..side {
+            let dark = row
+                .zip(x.checked_sub(QUIET_ZONE_MODULES))
+                .and_then(|(row, column)| row.get(column))
+                .copied()
+                .unwrap_or(false);
+            if !dark {
+                light(x, y);
+            }
+        }
     }
 }
 
 /// Returns one byte per module with the quiet zone, row by row: 0 for dark, 255 for light.
 pub(crate) fn luma(symbol: &QrSymbol) -> Vec<u8> {
     let side = side(symbol);
-    let mut pixels = Vec::with_capacity(side * side);
-    for y in 0..side {
-        for x in 0..side {
-            pixels.push(if is_dark(symbol, x, y) { 0 } else { 255 });
-        }
-    }
+    let mut pixels = vec![0; side * side];
+    for_each_light(symbol, |x, y| pixels[y * side + x] = 255);
     pixels
 }
 
@@ -42,13 +51,7 @@ pub(crate) fn pdf(symbol: &QrSymbol) -> Vec<u8> {
     let side = side(symbol);
     let row_bytes = side.div_ceil(8);
     let mut image = vec![0u8; row_bytes * side];
-    for y in 0..side {
-        for x in 0..side {
-            if !is_dark(symbol, x, y) {
-                image[y * row_bytes + x / 8] |= 0x80 >> (x % 8);
-            }
-        }
-    }
+    for_each_light(symbol, |x, y| image[y * row_bytes + x / 8] |= 0x80 >> (x % 8));
     let content = format!("q {side} 0 0 {side} 0 0 cm /Q Do Q");
 
     let mut out: Vec<u8> = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();

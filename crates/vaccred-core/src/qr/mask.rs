@@ -232,40 +232,62 @@ pub(super) fn function_modules(version: u8) -> Vec<bool> {
     function
 }
 
+/// Returns the data modules of a `version` symbol (1 to 40) as lines, by rows and by
+/// columns, computed once per version.
+fn data_lines(version: u8) -> &'static (Vec<Line>, Vec<Line>) {
+    static LINES: [OnceLock<(Vec<Line>, Vec<Line>)>; 40] = [const { OnceLock::new() }; 40];
+    let index = usize::from(version.clamp(1, 40) - 1);
+    LINES[index].get_or_init(|| {
+        let side = 17 + 4 * (index + 1);
+        let function = function_modules(index as u8 + 1);
+        let mut rows = vec![Line::default(); side];
+        let mut columns = vec![Line::default(); side];
+        for y in 0..side {
+            for x in 0..side {
+                if !function[y * side + x] {
+                    rows[y].set(x, true);
+                    columns[x].set(y, true);
+                }
+            }
+        }
+        (rows, columns)
+    })
+}
+
 /// A symbol as bit-packed rows and columns, with the data modules marked.
 pub(super) struct Matrix {
     width: usize,
     rows: Vec<Line>,
     columns: Vec<Line>,
-    data_rows: Vec<Line>,
-    data_columns: Vec<Line>,
+    data_rows: &'static [Line],
+    data_columns: &'static [Line],
 }
 
 impl Matrix {
-    /// Packs a symbol built with mask 0 and takes the mask off its data modules.
-    /// `dark(x, y)` and `is_data(x, y)` read column `x` of row `y`.
-    pub(super) fn unmasked(
-        width: usize,
-        dark: impl Fn(usize, usize) -> bool,
-        is_data: impl Fn(usize, usize) -> bool,
-    ) -> Self {
-        debug_assert!(width <= MAX_WIDTH);
+    /// Packs a `version` symbol built with mask 0 and takes the mask off its data
+    /// modules. `dark(x, y)` reads column `x` of row `y`.
+    pub(super) fn unmasked(version: u8, dark: impl Fn(usize, usize) -> bool) -> Self {
+        let (data_rows, data_columns) = data_lines(version);
+        let width = data_rows.len();
+        let mask_rows = &patterns().0[0];
         let mut rows = vec![Line::default(); width];
-        let mut columns = vec![Line::default(); width];
-        let mut data_rows = vec![Line::default(); width];
-        let mut data_columns = vec![Line::default(); width];
-        for y in 0..width {
+        for (y, row) in rows.iter_mut().enumerate() {
             for x in 0..width {
-                let data = is_data(x, y);
-                // Mask 0 inverts where (row + column) is even.
-                let value = dark(x, y) ^ (data && (x + y) % 2 == 0);
-                if value {
-                    rows[y].set(x, true);
-                    columns[x].set(y, true);
+                if dark(x, y) {
+                    row.set(x, true);
                 }
-                if data {
-                    data_rows[y].set(x, true);
-                    data_columns[x].set(y, true);
+            }
+            *row = row.xor(mask_rows[y % 12].and(data_rows[y]));
+        }
+        // The columns are the rows transposed, one dark module at a time.
+        let mut columns = vec![Line::default(); width];
+        for (y, row) in rows.iter().enumerate() {
+            for (word_index, &word) in row.0.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let x = word_index * 64 + bits.trailing_zeros() as usize;
+                    columns[x].set(y, true);
+                    bits &= bits - 1;
                 }
             }
         }
@@ -390,24 +412,18 @@ fn finder_penalty(line: Line, width: usize) -> u32 {
     // Bit i of `padded` is module i − PAD; the padding and what follows stay light.
     let padded = line.up(PAD);
     let light = Line::ones(width + 2 * PAD).and_not(padded);
-    // Patterns as read from the window's first module onwards.
-    const BEFORE: [bool; 11] = [
-        false, false, false, false, true, false, true, true, true, false, true,
-    ];
-    const AFTER: [bool; 11] = [
-        true, false, true, true, true, false, true, false, false, false, false,
-    ];
-    let starts = Line::ones(width + 2 * PAD - 10);
-    let mut score = 0;
-    for pattern in [BEFORE, AFTER] {
-        let mut found = starts;
-        for (offset, &dark) in pattern.iter().enumerate() {
-            let source = if dark { padded } else { light };
-            found = found.and(source.down(offset));
-        }
-        score += 40 * found.count();
+    // The look-alike, as read from its first module onwards.
+    const CORE: [bool; 7] = [true, false, true, true, true, false, true];
+    let mut core = padded;
+    for (offset, &dark) in CORE.iter().enumerate().skip(1) {
+        core = core.and((if dark { padded } else { light }).down(offset));
     }
-    score
+    let light_four = light.and(light.down(1)).and(light.down(2)).and(light.down(3));
+    // Four light modules starting at the window, then the look-alike; or the look-alike,
+    // then four light modules.
+    let before = light_four.and(core.down(4));
+    let after = core.and(light_four.down(7));
+    40 * (before.count() + after.count())
 }
 
 /// Rule N4: 10 points for each full 5 % between the dark share and 50 %.

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use qrcodegen::{QrCode, QrCodeEcc, QrSegment};
 
 use super::QrError;
-use super::mask::{Matrix, function_modules};
+use super::mask::Matrix;
+#[cfg(test)]
+use super::mask::function_modules;
 
 /// Maximum payload of a version 40 symbol at level M in byte mode, in bytes
 /// (ISO/IEC 18004:2015, table 7).
@@ -87,16 +89,8 @@ impl QrSymbol {
         .map_err(|_| too_large())?;
         let version = qr.version().value();
         let width = usize::try_from(qr.size()).map_err(|_| too_large())?;
-        let function = function_modules(version);
-        if function.len() != width * width {
-            return Err(too_large());
-        }
-        let matrix = Matrix::unmasked(
-            width,
-            // Coordinates are below 177, so they fit in an i32.
-            |x, y| qr.get_module(x as i32, y as i32),
-            |x, y| !function[y * width + x],
-        );
+        // Coordinates are below 177, so they fit in an i32.
+        let matrix = Matrix::unmasked(version, |x, y| qr.get_module(x as i32, y as i32));
         let (modules, _mask) = matrix.best_masked();
         Ok(Self {
             version,
@@ -113,6 +107,11 @@ impl QrSymbol {
     /// Returns the number of modules on each side, without the quiet zone.
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// Returns the modules row by row, `width × width` of them, `true` for dark.
+    pub fn modules(&self) -> &[bool] {
+        &self.modules
     }
 
     /// Returns whether the module at column `x`, row `y` is dark; outside the
@@ -376,13 +375,7 @@ mod tests {
             let reference = fast_qr_symbol(&bytes, 0);
             let width = reference.size;
             let version = u8::try_from((width - 17) / 4).expect("version");
-            let function = function_modules(version);
-            let module = |x: usize, y: usize| reference.data[y * width + x];
-            let matrix = Matrix::unmasked(
-                width,
-                |x, y| module(x, y).value(),
-                |x, y| !function[y * width + x],
-            );
+            let matrix = Matrix::unmasked(version, |x, y| reference.data[y * width + x].value());
             for mask in 0..8 {
                 let expected: Vec<bool> = fast_qr_symbol(&bytes, mask).data[..width * width]
                     .iter()
