@@ -51,7 +51,9 @@ pub(crate) fn pdf(symbol: &QrSymbol) -> Vec<u8> {
     let side = side(symbol);
     let row_bytes = side.div_ceil(8);
     let mut image = vec![0u8; row_bytes * side];
-    for_each_light(symbol, |x, y| image[y * row_bytes + x / 8] |= 0x80 >> (x % 8));
+    for_each_light(symbol, |x, y| {
+        image[y * row_bytes + x / 8] |= 0x80 >> (x % 8)
+    });
     let content = format!("q {side} 0 0 {side} 0 0 cm /Q Do Q");
 
     let mut out: Vec<u8> = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();

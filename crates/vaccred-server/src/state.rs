@@ -149,4 +149,3 @@ impl AppState {
         self.inner.notifier.as_ref()
     }
 }
-

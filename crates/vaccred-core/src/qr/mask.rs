@@ -418,7 +418,10 @@ fn finder_penalty(line: Line, width: usize) -> u32 {
     for (offset, &dark) in CORE.iter().enumerate().skip(1) {
         core = core.and((if dark { padded } else { light }).down(offset));
     }
-    let light_four = light.and(light.down(1)).and(light.down(2)).and(light.down(3));
+    let light_four = light
+        .and(light.down(1))
+        .and(light.down(2))
+        .and(light.down(3));
     // Four light modules starting at the window, then the look-alike; or the look-alike,
     // then four light modules.
     let before = light_four.and(core.down(4));

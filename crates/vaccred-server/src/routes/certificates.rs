@@ -1,17 +1,21 @@
-//! Certificate retrieval: DIVOC's registry record by certificate id, and the QR code and
-//! PDF of a pre-enrollment code's latest certificate (DIVOC's certificate_api paths).
+//! Certificate retrieval: DIVOC's registry record by certificate id, the QR code and PDF
+//! of a pre-enrollment code's latest certificate (DIVOC's certificate_api paths), and the
+//! PDF by certificate id that DIVOC's citizen portal downloads.
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::IntoParams;
 use vaccred_core::credential::CertificateId;
 use vaccred_core::qr::{QrEncoding, QrSymbol, write_zip};
-use vaccred_store::StoredCertificate;
+use vaccred_store::{CertificateStatus, StoredCertificate};
 
 use super::certificate_pdf::{pdf_response, render_pdf, wants_pdf};
 use super::certify::store_error;
@@ -248,4 +252,130 @@ pub async fn certificate_pdf_head(
         .headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(pdf.len()));
     Ok(response)
+}
+
+/// Query of the PDF downloads by certificate id.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateIdQuery {
+    /// The certificate id, `evidence[0].certificateId` of the credential.
+    certificate_id: String,
+}
+
+/// Returns the PDF of one certificate by its id: the download of DIVOC's citizen portal.
+/// A recipient gets only certificates with their own mobile number; the other retrieval
+/// roles get any. A revoked or replaced certificate is not served, so a citizen never
+/// prints one that verifiers reject.
+#[utoipa::path(
+    get,
+    path = "/certificate/api/certificatePDF",
+    tag = "certificates",
+    params(CertificateIdQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The certificate PDF", content_type = "application/pdf"),
+        (status = 400, description = "The certificateId query parameter is missing"),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "No role that may read certificates"),
+        (status = 404, description = "No active certificate with this id that the caller may read"),
+    )
+)]
+pub async fn certificate_pdf_by_id(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<CertificateIdQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    pdf_by_id(&state, &principal, query).await
+}
+
+/// Returns the PDF of one certificate by its id, as DIVOC's digilocker_support_api did
+/// for the citizen portal. It is the same download as `/certificate/api/certificatePDF`.
+#[utoipa::path(
+    get,
+    path = "/cert/api/certificatePDF",
+    tag = "certificates",
+    params(CertificateIdQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The certificate PDF", content_type = "application/pdf"),
+        (status = 400, description = "The certificateId query parameter is missing"),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "No role that may read certificates"),
+        (status = 404, description = "No active certificate with this id that the caller may read"),
+    )
+)]
+pub async fn cert_api_pdf_by_id(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<CertificateIdQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    pdf_by_id(&state, &principal, query).await
+}
+
+/// Returns the PDF of a pre-enrollment code's latest certificate, at the path of DIVOC's
+/// digilocker_support_api. It is the same download as
+/// `/certificate/api/certificatePDF/{preEnrollmentCode}`.
+#[utoipa::path(
+    get,
+    path = "/cert/api/certificatePDF/{preEnrollmentCode}",
+    tag = "certificates",
+    params(("preEnrollmentCode" = String, Path, description = "The recipient's pre-enrollment code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The certificate PDF", content_type = "application/pdf"),
+        (status = 401, description = "Missing or invalid bearer token"),
+        (status = 403, description = "No role that may read certificates"),
+        (status = 404, description = "No certificate for this code that the caller may read"),
+    )
+)]
+pub async fn cert_api_pdf(
+    state: State<AppState>,
+    principal: Principal,
+    code: Path<String>,
+) -> Result<Response, ApiError> {
+    certificate_pdf(state, principal, code).await
+}
+
+async fn pdf_by_id(
+    state: &AppState,
+    principal: &Principal,
+    query: Result<Query<CertificateIdQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    principal.require_any(RETRIEVAL_ROLES)?;
+    let Ok(Query(CertificateIdQuery { certificate_id })) = query else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            "certificateId is missing: pass the certificate id, such as ?certificateId=123456789",
+        ));
+    };
+    let not_found = || ApiError::not_found("no active certificate with this id");
+    let id = CertificateId::parse(&certificate_id).map_err(|_| not_found())?;
+    let certificate = state
+        .store()
+        .certificate(&id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(not_found)?;
+    if !may_read(principal, &certificate) {
+        tracing::info!(
+            certificate.id = %certificate.certificate_id,
+            "recipient requested a certificate with another mobile number"
+        );
+        return Err(not_found());
+    }
+    if certificate.status != CertificateStatus::Active {
+        tracing::info!(
+            certificate.id = %certificate.certificate_id,
+            status = certificate.status.as_str(),
+            "PDF requested for a certificate that is no longer active"
+        );
+        return Err(ApiError::not_found(
+            "this certificate was revoked or replaced by a correction: download the \
+             current one by pre-enrollment code",
+        ));
+    }
+    let pdf = render_pdf(state, &certificate).await?;
+    Ok(pdf_response(&certificate, pdf.into()))
 }

@@ -57,6 +57,9 @@ pub fn api_routes() -> (Router<AppState>, OpenApi) {
             certificates::certificate_pdf,
             certificates::certificate_pdf_head
         ))
+        .routes(routes!(certificates::certificate_pdf_by_id))
+        .routes(routes!(certificates::cert_api_pdf_by_id))
+        .routes(routes!(certificates::cert_api_pdf))
         .routes(routes!(revocation::certificate_revoked))
         .routes(routes!(update::update_v1))
         .routes(routes!(update::update_v3))

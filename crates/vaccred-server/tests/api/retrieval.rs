@@ -14,6 +14,7 @@ backend_tests!(
     unknown_code_is_404,
     pdf_lists_earlier_doses,
     record_returns_pdf_when_accepted,
+    citizen_downloads_pdf_by_id,
     revocation_check_answers,
 );
 
@@ -247,6 +248,67 @@ async fn record_returns_pdf_when_accepted(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
+    app.stop().await.unwrap();
+}
+
+async fn citizen_downloads_pdf_by_id(backend: Backend) {
+    let provider = TestProvider::new();
+    let app = app_trusting(backend, &provider, None).await;
+    let (code, certificate_id) = issue(&app, "8765550006").await;
+    let owner = provider.user_token("certificate-login", &["recipient"], "8765550006");
+    let get = |path: String, token: String| {
+        let request = app.http.get(app.url(&path)).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+
+    for base in [
+        "/certificate/api/certificatePDF",
+        "/cert/api/certificatePDF",
+    ] {
+        let path = format!("{base}?certificateId={certificate_id}");
+        let response = get(path.clone(), owner.clone()).await;
+        assert_eq!(response.status(), 200, "{base}");
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        let disposition = response.headers()["content-disposition"].to_str().unwrap();
+        assert_eq!(
+            disposition,
+            format!("attachment; filename=\"certificate-{certificate_id}.pdf\"")
+        );
+        let pdf = response.bytes().await.unwrap();
+        assert!(pdf_text(&pdf).contains("Test Recipient"));
+
+        let stranger = provider.user_token("certificate-login", &["recipient"], "8765550007");
+        assert_eq!(get(path, stranger).await.status(), 404, "{base}");
+
+        let response = get(base.to_owned(), owner.clone()).await;
+        assert_eq!(response.status(), 400, "{base}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains("certificateId"),
+            "{body}"
+        );
+    }
+
+    // Integrations with the api role fetch by pre-enrollment code on DIVOC's other path.
+    let api = app.token(&[Role::Api]).await;
+    let response = get(format!("/cert/api/certificatePDF/{code}"), api).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+    // A revoked certificate is not served for printing.
+    app.state
+        .store()
+        .revoke(&code, &DoseSelection::All, "entered in error")
+        .await
+        .unwrap();
+    let path = format!("/certificate/api/certificatePDF?certificateId={certificate_id}");
+    let response = get(path, owner).await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("revoked"),
+        "{body}"
+    );
     app.stop().await.unwrap();
 }
 
