@@ -9,8 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 use serde_json::{Value, json};
 use vaccred_pdf::{Certificate, RenderProfile, Renderer, RendererConfig};
 
@@ -85,23 +83,23 @@ fn run(
         .expect("thread pool");
     let started = Instant::now();
     let chunk = certificates.len().div_ceil(threads);
-    let results: Vec<(RenderProfile, usize)> = pool.install(|| {
-        certificates
-            .par_chunks(chunk)
-            .map(|part| {
-                let mut total = RenderProfile::default();
-                let mut bytes = 0;
-                for certificate in part {
-                    let (pdf, profile) =
-                        renderer.render_profiled(certificate, "en").expect("render");
-                    total.prepare += profile.prepare;
-                    total.compile += profile.compile;
-                    total.export += profile.export;
-                    bytes += pdf.len();
-                }
-                (total, bytes)
-            })
-            .collect()
+    // One chunk per thread, by broadcast: a job that other threads could steal might
+    // instead run nested inside a render that waits on the PDF writer's work.
+    let results: Vec<(RenderProfile, usize)> = pool.broadcast(|context| {
+        let mut total = RenderProfile::default();
+        let mut bytes = 0;
+        for certificate in certificates
+            .chunks(chunk)
+            .nth(context.index())
+            .unwrap_or(&[])
+        {
+            let (pdf, profile) = renderer.render_profiled(certificate, "en").expect("render");
+            total.prepare += profile.prepare;
+            total.compile += profile.compile;
+            total.export += profile.export;
+            bytes += pdf.len();
+        }
+        (total, bytes)
     });
     let elapsed = started.elapsed();
     let mut total = RenderProfile::default();

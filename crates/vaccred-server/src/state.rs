@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use vaccred_core::credential::VaccineTable;
 use vaccred_core::sign::SigningKey;
@@ -33,6 +33,7 @@ struct Inner {
     notifier: Option<Arc<Notifier>>,
     renderer: Arc<Renderer>,
     render_pool: Arc<rayon::ThreadPool>,
+    render_slots: Arc<Semaphore>,
 }
 
 /// The parts of [`AppState`], for [`AppState::new`].
@@ -89,6 +90,7 @@ impl AppState {
                 work_notify: Notify::new(),
                 notifier: parts.notifier,
                 renderer: Arc::new(parts.renderer),
+                render_slots: Arc::new(Semaphore::new(parts.render_pool.current_num_threads())),
                 render_pool: Arc::new(parts.render_pool),
             }),
         }
@@ -137,6 +139,13 @@ impl AppState {
     /// Returns the threads that render PDFs, one per CPU.
     pub fn render_pool(&self) -> &rayon::ThreadPool {
         &self.inner.render_pool
+    }
+
+    /// Returns the permits for renders on the render threads, one per thread. A render
+    /// that waits on the PDF writer's work runs other pending pool jobs meanwhile, so
+    /// without the permits queued renders would nest on one thread's stack.
+    pub fn render_slots(&self) -> &Arc<Semaphore> {
+        &self.inner.render_slots
     }
 
     /// Returns the OpenAPI document as JSON text.

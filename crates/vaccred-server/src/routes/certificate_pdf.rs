@@ -1,6 +1,8 @@
 //! Certificate PDFs for the retrieval routes: rendering off the async runtime, the
 //! earlier doses from the store, and the response headers.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -35,14 +37,15 @@ pub(crate) async fn render_pdf(
     let renderer = state.renderer().clone();
     let language = state.config().pdf.language.clone();
     let id = certificate.certificate_id.clone();
+    let slot = Arc::clone(state.render_slots())
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     let started = std::time::Instant::now();
     let (sender, receiver) = tokio::sync::oneshot::channel();
     // Rendering takes milliseconds of CPU, so it runs on the render threads.
     state.render_pool().spawn(move || {
-        // A request that went away while this render waited needs no PDF.
-        if sender.is_closed() {
-            return;
-        }
+        let _slot = slot;
         let result = Certificate::from_signed(&json, &others).and_then(|certificate| {
             let certificate = certificate.with_zip_modified(modified);
             let missing = renderer.missing_glyphs(&certificate).len();
