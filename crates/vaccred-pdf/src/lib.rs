@@ -453,3 +453,16 @@ fn join_messages(diagnostics: &[SourceDiagnostic]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::has_wide_forms;
+
+    #[test]
+    fn wide_forms_are_presentation_forms() {
+        assert!(has_wide_forms("Abd \u{FDFD}"));
+        assert!(has_wide_forms("\u{FE8D}"));
+        assert!(!has_wide_forms("فاطمة الزهراء"));
+        assert!(!has_wide_forms("Shanice Brown 王小明"));
+    }
+}
