@@ -242,6 +242,33 @@ fn long_values_stay_on_one_page() {
 }
 
 #[test]
+fn huge_values_are_cut_to_one_page() {
+    let renderer = Renderer::new(&RendererConfig {
+        issuer_name: "Ministry of Health and Wellness, Jamaica".into(),
+        footer: "Verify this certificate by scanning its QR code. ".repeat(35),
+        ..RendererConfig::default()
+    })
+    .unwrap();
+    let mut credential = unsigned("jamaica-v3-dose2.json");
+    credential["credentialSubject"]["name"] = json!("Abc ".repeat(3000).trim());
+    credential["evidence"][0]["facility"]["name"] = json!("Health Centre ".repeat(300).trim());
+    // U+FDFD is one character several em wide, so a short run of it is already too wide.
+    credential["evidence"][0]["batch"] = json!("\u{FDFD}".repeat(400));
+    let pdf = render(&renderer, &credential.to_string(), &[]);
+
+    let info = pdf_info(&pdf);
+    assert!(info.contains("Pages:           1"), "{info}");
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Abc Abc"), "{text}");
+    assert!(text.contains("Health Centre"), "{text}");
+    assert_eq!(
+        scan_credential(&pdf),
+        credential,
+        "the QR code has every value whole"
+    );
+}
+
+#[test]
 fn rendering_is_deterministic() {
     let json = fixture("jamaica-v3-dose2.json");
     let first = render(&default_renderer(), &json, &[]);

@@ -29,6 +29,8 @@ pub(crate) async fn render_pdf(
         .into_iter()
         .filter(|other| other.status == CertificateStatus::Active)
         .filter(|other| other.certificate_id != certificate.certificate_id)
+        // Doses of another vaccination programme on the same code are not earlier doses.
+        .filter(|other| other.program_id == certificate.program_id)
         .map(|other| other.credential_json.expose().clone())
         .collect();
     let json = certificate.credential_json.expose().clone();
@@ -90,6 +92,15 @@ pub(crate) fn pdf_response(certificate: &StoredCertificate, body: Body) -> Respo
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
+    // The PDF carries personal data, so shared caches and browser caches keep no copy.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 
@@ -109,25 +120,40 @@ fn file_name(certificate_id: &str) -> String {
     format!("certificate-{id}.pdf")
 }
 
-/// Tests whether the request's `Accept` header lists `application/pdf` with a non-zero
-/// quality.
+/// Tests whether the request's `Accept` header prefers `application/pdf`: listed with a
+/// non-zero quality at least as high as that of `application/json` (or of a wildcard
+/// that covers JSON). Without `application/pdf` in the header the answer is JSON.
 pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
-    headers
+    let mut pdf: Option<f32> = None;
+    let mut json: Option<f32> = None;
+    let ranges = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|range| {
-            let mut parts = range.split(';').map(str::trim);
-            let media = parts.next().unwrap_or("");
-            let excluded = parts.any(|parameter| {
-                let parameter = parameter.replace(' ', "");
+        .flat_map(|value| value.split(','));
+    for range in ranges {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|parameter| {
                 parameter
+                    .replace(' ', "")
                     .strip_prefix("q=")
-                    .is_some_and(|q| q.parse::<f32>() == Ok(0.0))
-            });
-            media.eq_ignore_ascii_case("application/pdf") && !excluded
-        })
+                    .map(str::to_owned)
+            })
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let slot = match media.as_str() {
+            "application/pdf" => &mut pdf,
+            "application/json" | "application/*" | "*/*" => &mut json,
+            _ => continue,
+        };
+        *slot = Some(slot.map_or(quality, |known| known.max(quality)));
+    }
+    match pdf {
+        Some(pdf) if pdf > 0.0 => json.is_none_or(|json| pdf >= json),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -141,13 +167,18 @@ mod tests {
     }
 
     #[test]
-    fn wants_pdf_reads_accept_list() {
+    fn wants_pdf_weighs_accept_qualities() {
         assert!(wants_pdf(&accept("application/pdf")));
-        assert!(wants_pdf(&accept(
+        assert!(!wants_pdf(&accept(
             "application/json, application/pdf;q=0.5"
         )));
         assert!(!wants_pdf(&accept("application/json")));
         assert!(!wants_pdf(&accept("application/pdf;q=0")));
+        assert!(!wants_pdf(&accept(
+            "application/json;q=1, application/pdf;q=0.1"
+        )));
+        assert!(wants_pdf(&accept("application/pdf, */*;q=0.8")));
+        assert!(wants_pdf(&accept("application/pdf, application/json")));
         assert!(!wants_pdf(&HeaderMap::new()));
     }
 

@@ -73,6 +73,7 @@ pub async fn certificate_record(
         .map_err(store_error)?
         .ok_or_else(not_found)?;
     if wants_pdf(&headers) {
+        require_active(&certificate)?;
         let pdf = render_pdf(&state, &certificate).await?;
         return Ok(pdf_response(&certificate, pdf.into()));
     }
@@ -347,11 +348,18 @@ async fn pdf_by_id(
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "INVALID_QUERY",
-            "certificateId is missing: pass the certificate id, such as ?certificateId=123456789",
+            "certificateId is missing or given more than once: pass one certificate id, \
+             such as ?certificateId=123456789",
         ));
     };
-    let not_found = || ApiError::not_found("no active certificate with this id");
-    let id = CertificateId::parse(&certificate_id).map_err(|_| not_found())?;
+    let id = CertificateId::parse(&certificate_id).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            format!("certificateId: {error}, such as 123456789"),
+        )
+    })?;
+    let not_found = || ApiError::not_found("no certificate with this id");
     let certificate = state
         .store()
         .certificate(&id)
@@ -365,17 +373,28 @@ async fn pdf_by_id(
         );
         return Err(not_found());
     }
-    if certificate.status != CertificateStatus::Active {
-        tracing::info!(
-            certificate.id = %certificate.certificate_id,
-            status = certificate.status.as_str(),
-            "PDF requested for a certificate that is no longer active"
-        );
-        return Err(ApiError::not_found(
-            "this certificate was revoked or replaced by a correction: download the \
-             current one by pre-enrollment code",
-        ));
-    }
+    require_active(&certificate)?;
     let pdf = render_pdf(state, &certificate).await?;
     Ok(pdf_response(&certificate, pdf.into()))
+}
+
+/// Rejects a PDF request for a revoked or replaced certificate, so nobody prints a
+/// certificate that verifiers reject.
+fn require_active(certificate: &StoredCertificate) -> Result<(), ApiError> {
+    if certificate.status == CertificateStatus::Active {
+        return Ok(());
+    }
+    tracing::info!(
+        certificate.id = %certificate.certificate_id,
+        status = certificate.status.as_str(),
+        "PDF requested for a certificate that is no longer active"
+    );
+    let message = match certificate.superseded_by {
+        Some(_) => {
+            "this certificate was replaced by a correction: download the current one by \
+             pre-enrollment code"
+        }
+        None => "this certificate was revoked, so no PDF of it is served",
+    };
+    Err(ApiError::not_found(message))
 }

@@ -274,8 +274,17 @@ async fn citizen_downloads_pdf_by_id(backend: Backend) {
             disposition,
             format!("attachment; filename=\"certificate-{certificate_id}.pdf\"")
         );
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
         let pdf = response.bytes().await.unwrap();
         assert!(pdf_text(&pdf).contains("Test Recipient"));
+
+        let response = get(format!("{base}?certificateId=12%2034"), owner.clone()).await;
+        assert_eq!(response.status(), 400, "{base}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains("certificateId"),
+            "{body}"
+        );
 
         let stranger = provider.user_token("certificate-login", &["recipient"], "8765550007");
         assert_eq!(get(path, stranger).await.status(), 404, "{base}");
@@ -309,6 +318,25 @@ async fn citizen_downloads_pdf_by_id(backend: Backend) {
         body["message"].as_str().unwrap().contains("revoked"),
         "{body}"
     );
+    let admin = app.token(&[Role::FacilityAdmin]).await;
+    let record = app.url(&format!("/divoc/api/v1/certificates/{certificate_id}"));
+    let response = app
+        .http
+        .get(&record)
+        .bearer_auth(&admin)
+        .header("accept", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "no PDF of a revoked certificate");
+    let response = app
+        .http
+        .get(&record)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "its record stays readable");
     app.stop().await.unwrap();
 }
 
