@@ -1,8 +1,9 @@
 //! `vaccred render`: a certificate's PDF from its signed credential JSON.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use serde_json::Value;
 use vaccred_core::qr::MAX_CERTIFICATE_SIZE;
 use vaccred_pdf::{Certificate, Renderer, RendererConfig};
 
@@ -44,14 +45,19 @@ pub(crate) struct RenderArgs {
 }
 
 pub(crate) fn run(args: &RenderArgs) -> anyhow::Result<()> {
+    for input in std::iter::once(&args.file).chain(&args.earlier) {
+        if same_file(input, &args.out) {
+            anyhow::bail!(
+                "{} is an input and the output: choose another file for -o",
+                args.out.display()
+            );
+        }
+    }
     let max = MAX_CERTIFICATE_SIZE as u64;
-    let credential = read_text(&args.file, max)?;
+    let credential = credential_text(&args.file, max)?;
     let mut earlier = Vec::new();
     for path in &args.earlier {
-        let text = read_text(path, max)?;
-        serde_json::from_str::<serde_json::Value>(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
-        earlier.push(text);
+        earlier.push(credential_text(path, max)?);
     }
     let certificate = Certificate::from_signed(&credential, &earlier)
         .with_context(|| format!("cannot render {}", args.file.display()))?;
@@ -80,7 +86,28 @@ pub(crate) fn run(args: &RenderArgs) -> anyhow::Result<()> {
     }])
 }
 
-fn read_text(path: &std::path::Path, max: u64) -> anyhow::Result<String> {
+/// Reads a credential file. A DIVOC registry record, as `GET /divoc/api/v1/certificates/{id}`
+/// returns it, is taken for the credential in its `certificate` member.
+fn credential_text(path: &Path, max: u64) -> anyhow::Result<String> {
     let bytes = read(path, max)?;
-    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 JSON", path.display()))
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{} is not UTF-8 JSON", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    if value.get("credentialSubject").is_some() {
+        return Ok(text);
+    }
+    match value.get("certificate") {
+        Some(Value::Object(_)) => Ok(value["certificate"].to_string()),
+        Some(Value::String(inner)) => Ok(inner.clone()),
+        _ => Ok(text),
+    }
+}
+
+/// Tests whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }

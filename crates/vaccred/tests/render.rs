@@ -83,3 +83,47 @@ fn template_error_is_reported_with_file_and_line() {
     assert!(stderr.contains("vaccination.en.typ line 2"), "{stderr}");
     assert!(!out.exists());
 }
+
+#[test]
+fn registry_record_renders_as_its_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("jamaica-v3-dose2.json")).unwrap())
+            .unwrap();
+    let record = dir.path().join("record.json");
+    let body = serde_json::json!({"certificateId": "1", "certificate": credential});
+    std::fs::write(&record, body.to_string()).unwrap();
+    let out = dir.path().join("out.pdf");
+    let output = Command::new(env!("CARGO_BIN_EXE_vaccred"))
+        .arg("render")
+        .arg(&record)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("run vaccred");
+    assert!(output.status.success(), "{output:?}");
+    assert!(pdf_text(&out).contains("Vaccination"));
+}
+
+#[test]
+fn output_over_an_input_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("credential.json");
+    std::fs::copy(fixture("jamaica-v3-dose2.json"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_vaccred"))
+        .arg("render")
+        .arg(&input)
+        .arg("-o")
+        .arg(&input)
+        .output()
+        .expect("run vaccred");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("choose another file"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "the input is unchanged"
+    );
+}

@@ -122,7 +122,7 @@ fn file_name(certificate_id: &str) -> String {
 
 /// Tests whether the request's `Accept` header prefers `application/pdf`: listed with a
 /// non-zero quality at least as high as that of `application/json` (or of a wildcard
-/// that covers JSON). Without `application/pdf` in the header the answer is JSON.
+/// that covers JSON). Without `application/pdf` in the header the response is JSON.
 pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
     let mut pdf: Option<f32> = None;
     let mut json: Option<f32> = None;

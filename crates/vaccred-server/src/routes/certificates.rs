@@ -378,8 +378,8 @@ async fn pdf_by_id(
     Ok(pdf_response(&certificate, pdf.into()))
 }
 
-/// Rejects a PDF request for a revoked or replaced certificate, so nobody prints a
-/// certificate that verifiers reject.
+/// Rejects a PDF request for a revoked or replaced certificate, because verifiers
+/// reject a printout of it.
 fn require_active(certificate: &StoredCertificate) -> Result<(), ApiError> {
     if certificate.status == CertificateStatus::Active {
         return Ok(());
