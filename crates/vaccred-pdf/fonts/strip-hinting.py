@@ -24,7 +24,10 @@ from fontTools.ttLib import TTFont
 
 SOURCE_DIR = "/usr/share/fonts/truetype/noto"
 OUTPUT_DIR = Path(__file__).parent
-FAMILIES = ["", "Devanagari", "Arabic", "Hebrew", "Thai", "Tamil"]
+FAMILIES = [
+    "", "Devanagari", "Arabic", "Hebrew", "Thai", "Tamil",
+    "Bengali", "Gujarati", "Gurmukhi", "Kannada", "Malayalam", "Oriya", "Telugu",
+]
 WEIGHTS = ["Regular", "Bold"]
 HINTING_TABLES = ["cvt ", "cvar", "fpgm", "prep", "hdmx", "VDMX", "LTSH"]
 

@@ -1,7 +1,8 @@
 //! Fonts bundled in the binary, and fonts added from a configured directory.
 //!
 //! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic,
-//! Hebrew, Thai, Tamil, the Chinese characters of GB 2312 and Big5 (simplified and
+//! Hebrew, Thai, Tamil, Bengali, Gujarati, Gurmukhi, Kannada, Malayalam, Odia, Telugu,
+//! the Chinese characters of GB 2312 and Big5 (simplified and
 //! traditional), and Korean: all Hangul syllables and the hanja of KS X 1001.
 //! `fonts/README.md` lists the files and the character sets of the CJK subsets. Templates
 //! name the families in their font fallback list.
@@ -62,6 +63,62 @@ const BUNDLED: &[(&str, &[u8])] = &[
     (
         "NotoSansTamil-Bold.ttf",
         include_bytes!("../fonts/NotoSansTamil-Bold.ttf"),
+    ),
+    (
+        "NotoSansBengali-Regular.ttf",
+        include_bytes!("../fonts/NotoSansBengali-Regular.ttf"),
+    ),
+    (
+        "NotoSansBengali-Bold.ttf",
+        include_bytes!("../fonts/NotoSansBengali-Bold.ttf"),
+    ),
+    (
+        "NotoSansGujarati-Regular.ttf",
+        include_bytes!("../fonts/NotoSansGujarati-Regular.ttf"),
+    ),
+    (
+        "NotoSansGujarati-Bold.ttf",
+        include_bytes!("../fonts/NotoSansGujarati-Bold.ttf"),
+    ),
+    (
+        "NotoSansGurmukhi-Regular.ttf",
+        include_bytes!("../fonts/NotoSansGurmukhi-Regular.ttf"),
+    ),
+    (
+        "NotoSansGurmukhi-Bold.ttf",
+        include_bytes!("../fonts/NotoSansGurmukhi-Bold.ttf"),
+    ),
+    (
+        "NotoSansKannada-Regular.ttf",
+        include_bytes!("../fonts/NotoSansKannada-Regular.ttf"),
+    ),
+    (
+        "NotoSansKannada-Bold.ttf",
+        include_bytes!("../fonts/NotoSansKannada-Bold.ttf"),
+    ),
+    (
+        "NotoSansMalayalam-Regular.ttf",
+        include_bytes!("../fonts/NotoSansMalayalam-Regular.ttf"),
+    ),
+    (
+        "NotoSansMalayalam-Bold.ttf",
+        include_bytes!("../fonts/NotoSansMalayalam-Bold.ttf"),
+    ),
+    (
+        "NotoSansOriya-Regular.ttf",
+        include_bytes!("../fonts/NotoSansOriya-Regular.ttf"),
+    ),
+    (
+        "NotoSansOriya-Bold.ttf",
+        include_bytes!("../fonts/NotoSansOriya-Bold.ttf"),
+    ),
+    (
+        "NotoSansTelugu-Regular.ttf",
+        include_bytes!("../fonts/NotoSansTelugu-Regular.ttf"),
+    ),
+    (
+        "NotoSansTelugu-Bold.ttf",
+        include_bytes!("../fonts/NotoSansTelugu-Bold.ttf"),
     ),
     (
         "NotoSansSC-Subset.otf",
