@@ -420,6 +420,21 @@ fn read_logo(path: &Path, stem: &str) -> Result<(String, Vec<u8>), RenderError> 
         )));
     }
     let bytes = std::fs::read(path).map_err(|error| io_error(error.to_string()))?;
+    // A file whose content does not match its extension would otherwise fail inside the
+    // template, with an error that names the template line instead of the logo.
+    let head = &bytes[..bytes.len().min(1024)];
+    let matches = match extension.as_str() {
+        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "svg" => String::from_utf8_lossy(head).contains("<svg"),
+        _ => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+    };
+    if !matches {
+        return Err(io_error(format!(
+            "the file is not a {} image: export the logo as PNG, JPEG or SVG and name it \
+             with the matching extension",
+            extension.to_ascii_uppercase()
+        )));
+    }
     Ok((format!("/{stem}.{extension}"), bytes))
 }
 

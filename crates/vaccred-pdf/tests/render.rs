@@ -497,6 +497,18 @@ fn both_logos_are_printed() {
         panic!("a missing logo was accepted");
     };
     assert!(error.to_string().contains("missing.png"), "{error}");
+
+    let text = dir.path().join("logo.png");
+    std::fs::write(&text, "not an image").unwrap();
+    let Err(error) = Renderer::new(&RendererConfig {
+        logo: Some(text),
+        ..RendererConfig::default()
+    }) else {
+        panic!("a text file named .png was accepted as a logo");
+    };
+    let message = error.to_string();
+    assert!(message.contains("logo.png"), "{message}");
+    assert!(message.contains("not a PNG image"), "{message}");
 }
 
 #[test]

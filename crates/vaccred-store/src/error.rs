@@ -103,7 +103,10 @@ pub enum RevokeError {
         doses: Vec<u32>,
     },
     /// The doses do not include the highest dose that has an active certificate.
-    #[error("doses {doses:?} do not include the highest certified dose {highest}")]
+    #[error(
+        "doses {doses:?} do not include the highest certified dose {highest}: revoke a \
+         run of doses that ends at dose {highest}, or pass allDoses=true"
+    )]
     HighestDoseMissing {
         /// The requested doses, sorted and without repeats.
         doses: Vec<u32>,
