@@ -1,9 +1,9 @@
 //! Fonts bundled in the binary, and fonts added from a configured directory.
 //!
 //! The bundled set covers Latin (with accents), Greek, Cyrillic, Devanagari, Arabic,
-//! Hebrew, Thai, Tamil, Bengali, Gujarati, Gurmukhi, Kannada, Malayalam, Odia, Telugu,
-//! the Chinese characters of GB 2312 and Big5 (simplified and
-//! traditional), and Korean: all Hangul syllables and the hanja of KS X 1001.
+//! Hebrew, Thai, Tamil, Bengali, Gujarati, Gurmukhi, Kannada, Malayalam, Odia and Telugu.
+//! It also covers the Chinese characters of GB 2312 and Big5 (simplified and traditional)
+//! and Korean: all Hangul syllables and the hanja of KS X 1001.
 //! `fonts/README.md` lists the files and the character sets of the CJK subsets. Templates
 //! name the families in their font fallback list.
 

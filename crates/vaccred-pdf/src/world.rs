@@ -122,6 +122,11 @@ impl QrFiles {
             pdf: OnceLock::new(),
         }
     }
+
+    /// Returns the file in `cell`, made by `make` the first time.
+    fn get(cell: &OnceLock<Bytes>, make: impl FnOnce() -> Vec<u8>) -> Bytes {
+        cell.get_or_init(|| Bytes::new(make())).clone()
+    }
 }
 
 impl World for RenderWorld<'_> {
@@ -151,19 +156,12 @@ impl World for RenderWorld<'_> {
         if id == self.shared.data_id {
             return Ok(self.data.clone());
         }
+        let qr = &self.qr;
         if id == self.shared.qr_id {
-            let qr = &self.qr;
-            return Ok(qr
-                .luma
-                .get_or_init(|| Bytes::new(qr::luma(&qr.symbol)))
-                .clone());
+            return Ok(QrFiles::get(&qr.luma, || qr::luma(&qr.symbol)));
         }
         if id == self.shared.qr_pdf_id {
-            let qr = &self.qr;
-            return Ok(qr
-                .pdf
-                .get_or_init(|| Bytes::new(qr::pdf(&qr.symbol)))
-                .clone());
+            return Ok(QrFiles::get(&qr.pdf, || qr::pdf(&qr.symbol)));
         }
         self.shared
             .files

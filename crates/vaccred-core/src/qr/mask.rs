@@ -117,9 +117,9 @@ fn inverts(mask: u8, row: usize, column: usize) -> bool {
     }
 }
 
-/// Every mask repeats every 12 rows and every 12 columns, so twelve lines per mask
-/// describe it: `PATTERNS[mask][row % 12]` is the row's pattern. A column's pattern is
-/// the row pattern of the transposed mask, kept in the second table.
+/// Patterns of the eight masks, twelve lines each: every mask repeats every 12 rows and
+/// every 12 columns. In the row table, `[mask][row % 12]` is a row's pattern, and in the
+/// column table `[mask][column % 12]` is a column's.
 type Patterns = [[Line; 12]; 8];
 
 fn patterns() -> &'static (Patterns, Patterns) {
@@ -442,7 +442,7 @@ fn balance_penalty(dark: u32, width: usize) -> u32 {
 mod tests {
     use super::*;
 
-    /// A line from a string of `#` (dark) and `.` (light).
+    /// Builds a line from a string of `#` (dark) and `.` (light).
     fn line(text: &str) -> (Line, usize) {
         let mut line = Line::default();
         for (i, c) in text.chars().enumerate() {

@@ -2,8 +2,8 @@
 //!
 //! Symbols use error-correction level M and one byte-mode segment without an ECI
 //! designator, in the smallest version that fits the payload. The module matrix
-//! comes from `qrcodegen`, which encodes arbitrary bytes as one byte-mode segment; the
-//! mask is chosen by [`super::mask`].
+//! comes from `qrcodegen`, which encodes arbitrary bytes as one byte-mode segment.
+//! [`super::mask`] chooses the mask.
 
 use std::fmt::Write as _;
 
@@ -368,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn each_mask_matches_fast_qr_with_that_mask_forced() {
+    fn masks_match_fast_qr_forced_masks() {
         // Version 1 (no version information), 7 (the first with it) and 40.
         for len in [10, 150, MAX_SYMBOL_BYTES] {
             let bytes = payload(len);

@@ -135,14 +135,8 @@ pub(crate) fn wants_pdf(headers: &HeaderMap) -> bool {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or("").to_ascii_lowercase();
         let quality = parts
-            .filter_map(|parameter| {
-                parameter
-                    .replace(' ', "")
-                    .strip_prefix("q=")
-                    .map(str::to_owned)
-            })
-            .find_map(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
+            .find_map(|parameter| parameter.replace(' ', "").strip_prefix("q=")?.parse().ok())
+            .unwrap_or(1.0_f32);
         let slot = match media.as_str() {
             "application/pdf" => &mut pdf,
             "application/json" | "application/*" | "*/*" => &mut json,
